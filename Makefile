@@ -1,0 +1,62 @@
+# pg_background: PGXS build of the C shim (c/) and the Go library (gosrc/).
+#
+#   make && make install          build and install (honours PG_CONFIG, DESTDIR)
+#   make installcheck             pg_regress suite against a running server
+#   make gotest                   Go unit tests
+#
+# The Go library is loaded at run time by the shim from the directory the
+# shim itself was loaded from (never linked as a dependency: see c/pgbg_go.c).
+
+MODULE_big = pg_background
+OBJS = c/launch.o c/session.o c/worker.o c/worker_exec.o c/result.o \
+       c/result_decode.o c/relay.o c/pgbg_go.o
+
+EXTENSION = pg_background
+DATA = pg_background--1.0.sql
+
+REGRESS = $(patsubst regress/sql/%.sql,%,$(sort $(wildcard regress/sql/*.sql)))
+REGRESS_OPTS = --inputdir=regress --outputdir=regress/out --load-extension=pg_background
+
+GOLIB = libpg_background_go.so
+EXTRA_CLEAN = $(GOLIB) libpg_background_go.h regress/out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Go toolchain.  The build needs no HOME: caches default to the tree.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOCACHE ?= $(CURDIR)/.gocache
+ifeq ($(HOME),)
+GOPATH ?= $(CURDIR)/.gopath
+export GOPATH
+endif
+export GOCACHE
+GOFLAGS_BUILD = -buildvcs=false -trimpath
+# Async preemption off: no Go thread may unblock SIGURG (latch wakeups).
+GOLDFLAGS = -X=runtime.godebugDefault=asyncpreemptoff=1
+GOSRC = $(shell find gosrc -name '*.go' -not -name '*_test.go') go.mod go.sum c/pgbg_bridge.h
+
+all: $(GOLIB)
+
+$(GOLIB): $(GOSRC)
+	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -buildmode=c-shared \
+		-ldflags='$(GOLDFLAGS)' -o $@ ./gosrc/bridge
+
+install: install-golib
+install-golib: $(GOLIB)
+	$(MKDIR_P) '$(DESTDIR)$(pkglibdir)'
+	$(INSTALL_SHLIB) $(GOLIB) '$(DESTDIR)$(pkglibdir)/'
+
+uninstall: uninstall-golib
+uninstall-golib:
+	rm -f '$(DESTDIR)$(pkglibdir)/$(GOLIB)'
+
+installcheck: regress-outdir
+regress-outdir:
+	$(MKDIR_P) regress/out
+
+gotest:
+	CGO_ENABLED=1 $(GO) test -count=1 ./gosrc/...
+
+.PHONY: install-golib uninstall-golib regress-outdir gotest

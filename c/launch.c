@@ -1,0 +1,212 @@
+/*
+ * launch.c
+ *		pg_background_launch(): lay out the DSM segment, register the dynamic
+ *		background worker, and return once the worker is attached to its queue.
+ *
+ * Waiting for the attach (not just for the worker's start) is what makes
+ * pg_background_detach(pg_background_launch(...)) safe: from then on the
+ * worker holds its own reference to the segment, so the launcher may drop
+ * its own at any time without the worker finding the segment gone.
+ */
+#include "postgres.h"
+
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/shm_toc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "pg_background.h"
+
+PG_FUNCTION_INFO_V1(pg_background_launch);
+
+static void
+check_launch_args(FunctionCallInfo fcinfo, text **sql, int32 *queue_size)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("SQL string must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("queue size must not be null")));
+
+	*sql = PG_GETARG_TEXT_PP(0);
+	*queue_size = PG_GETARG_INT32(1);
+
+	if (VARSIZE_ANY_EXHDR(*sql) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("SQL string must not be empty")));
+	if (*queue_size < 0 || (Size) *queue_size < shm_mq_minimum_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("queue size must be at least %zu bytes",
+						shm_mq_minimum_size)));
+	if ((Size) *queue_size > PGBG_MAX_QUEUE_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("queue size must be at most %zu bytes",
+						PGBG_MAX_QUEUE_SIZE)));
+}
+
+/*
+ * Create and fill the segment.  The caller owns the returned segment; its
+ * mapping is pinned so it outlives the current transaction (a worker is
+ * autonomous: its result may be read in a later transaction).
+ */
+static dsm_segment *
+setup_segment(const char *sql, Size sql_len, Size queue_size,
+			  shm_mq **mq_out, const char **sql_out, PgbgFixed **fixed_out)
+{
+	shm_toc_estimator e;
+	Size		guc_len = EstimateGUCStateSpace();
+	Size		segsize;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	PgbgFixed  *fixed;
+	char	   *sqlcopy;
+	char	   *gucstate;
+	shm_mq	   *mq;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(PgbgFixed));
+	shm_toc_estimate_chunk(&e, sql_len + 1);
+	shm_toc_estimate_chunk(&e, guc_len);
+	shm_toc_estimate_chunk(&e, queue_size);
+	shm_toc_estimate_keys(&e, PGBG_NKEYS);
+	segsize = shm_toc_estimate(&e);
+
+	seg = dsm_create(segsize, 0);
+	dsm_pin_mapping(seg);
+	toc = shm_toc_create(PGBG_MAGIC, dsm_segment_address(seg), segsize);
+
+	fixed = shm_toc_allocate(toc, sizeof(PgbgFixed));
+	fixed->database_id = MyDatabaseId;
+	fixed->authenticated_user_id = GetAuthenticatedUserId();
+	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
+	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
+	namestrcpy(&fixed->authenticated_user,
+			   GetUserNameFromId(fixed->authenticated_user_id, false));
+	fixed->launcher_pid = MyProcPid;
+	fixed->worker_pid = 0;
+	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
+
+	sqlcopy = shm_toc_allocate(toc, sql_len + 1);
+	memcpy(sqlcopy, sql, sql_len);
+	sqlcopy[sql_len] = '\0';
+	shm_toc_insert(toc, PGBG_KEY_SQL, sqlcopy);
+
+	gucstate = shm_toc_allocate(toc, guc_len);
+	SerializeGUCState(guc_len, gucstate);
+	shm_toc_insert(toc, PGBG_KEY_GUC, gucstate);
+
+	mq = shm_mq_create(shm_toc_allocate(toc, queue_size), queue_size);
+	shm_toc_insert(toc, PGBG_KEY_QUEUE, mq);
+
+	*mq_out = mq;
+	*sql_out = sqlcopy;
+	*fixed_out = fixed;
+	return seg;
+}
+
+static BackgroundWorkerHandle *
+register_worker(dsm_segment *seg)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_background");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_background_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_background by PID %d", MyProcPid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_background");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	/* The postmaster signals us (SIGUSR1 -> our latch) on start and stop. */
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not register background process"),
+				 errhint("You may need to increase max_worker_processes.")));
+	return handle;
+}
+
+Datum
+pg_background_launch(PG_FUNCTION_ARGS)
+{
+	text	   *sql;
+	int32		queue_size;
+	MemoryContext oldcontext;
+	dsm_segment *seg;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	BackgroundWorkerHandle *handle;
+	const char *sql_in_seg;
+	PgbgFixed  *fixed;
+	pid_t		pid;
+
+	check_launch_args(fcinfo, &sql, &queue_size);
+
+	/* dsm_create keeps its bookkeeping in TopMemoryContext by itself. */
+	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql),
+						(Size) queue_size, &mq, &sql_in_seg, &fixed);
+
+	/*
+	 * Attach as receiver before registering the worker: if anything below
+	 * fails, the error path detaches the segment and, with it, the queue.
+	 * The handle and the queue handle live as long as the session remembers
+	 * the worker, hence TopMemoryContext.
+	 */
+	shm_mq_set_receiver(mq, MyProc);
+	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+	PG_TRY();
+	{
+		handle = register_worker(seg);
+	}
+	PG_CATCH();
+	{
+		dsm_detach(seg);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	mqh = shm_mq_attach(mq, seg, handle);
+	MemoryContextSwitchTo(oldcontext);
+
+	/*
+	 * Wait until the worker is attached as sender.  shm_mq_wait_for_attach
+	 * watches the worker handle, so a worker that fails to start returns
+	 * SHM_MQ_DETACHED instead of hanging; it also checks for interrupts.
+	 */
+	PG_TRY();
+	{
+		if (shm_mq_wait_for_attach(mqh) != SHM_MQ_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not start background process"),
+					 errhint("More details may be available in the server log.")));
+	}
+	PG_CATCH();
+	{
+		/* Cancelled before the worker attached: it must not run at all. */
+		TerminateBackgroundWorker(handle);
+		shm_mq_detach(mqh);
+		dsm_detach(seg);
+		pfree(handle);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/* The worker may have finished already: its pid stays in the segment. */
+	pid = fixed->worker_pid;
+	pgbg_worker_add(pid, seg, mqh, handle, sql_in_seg);
+	PG_RETURN_INT32(pid);
+}

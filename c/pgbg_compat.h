@@ -1,0 +1,40 @@
+/*
+ * pgbg_compat.h
+ *		Every PG_VERSION_NUM difference the shim cares about, in one place.
+ *
+ * Built and tested on PostgreSQL 15; the branches for 14 and 16-19 follow the
+ * upstream API changes and are kept here so function bodies stay free of #if.
+ */
+#ifndef PGBG_COMPAT_H
+#define PGBG_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 140000
+#error "pg_background needs PostgreSQL 14 or later"
+#endif
+
+/* Parse analysis with no parameters: renamed in 15. */
+#if PG_VERSION_NUM >= 150000
+#define pgbg_analyze_and_rewrite(stmt, sql) \
+	pg_analyze_and_rewrite_fixedparams((stmt), (sql), NULL, 0, NULL)
+#else
+#define pgbg_analyze_and_rewrite(stmt, sql) \
+	pg_analyze_and_rewrite((stmt), (sql), NULL, 0, NULL)
+#endif
+
+/* PortalRun lost its run_once argument in 18. */
+#if PG_VERSION_NUM >= 180000
+#define pgbg_portal_run(portal, dest, qc) \
+	PortalRun((portal), FETCH_ALL, true, (dest), (dest), (qc))
+#else
+#define pgbg_portal_run(portal, dest, qc) \
+	PortalRun((portal), FETCH_ALL, true, true, (dest), (dest), (qc))
+#endif
+
+/* WL_SOCKET_CLOSED exists from 15 on. */
+#ifndef WL_SOCKET_CLOSED
+#define WL_SOCKET_CLOSED 0
+#endif
+
+#endif							/* PGBG_COMPAT_H */

@@ -1,0 +1,390 @@
+/*
+ * result.c
+ *		pg_background_result(): read a worker's protocol messages from its
+ *		queue, have Go parse them in batches, and materialize the rows.
+ *
+ * The wait loop.  The worker sets our latch whenever it writes into the
+ * queue (shm_mq_send) and when it detaches; the postmaster sets it (via
+ * SIGUSR1, bgw_notify_pid) when the worker stops.  We drain the queue
+ * without blocking, copying small messages into a batch arena, and cross
+ * into Go once per batch: when the queue is momentarily empty, the arena is
+ * full, or a message too large for the arena arrives (that one is parsed in
+ * place, without a copy).  Draining frees queue space, which wakes the
+ * worker, so worker and launcher run in parallel.  Between batches we wait
+ * on the latch and check for interrupts (cancel, statement_timeout,
+ * termination).
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "pg_background.h"
+#include "pgbg_go.h"
+#include "relay.h"
+#include "result_decode.h"
+
+PG_FUNCTION_INFO_V1(pg_background_result);
+
+#define ARENA_SIZE			(256 * 1024)
+#define MAX_BATCH_MSGS		4096
+#define INITIAL_SPANS		(64 * 1024)
+#define INITIAL_COLS		256
+#define INITIAL_TEXT		(64 * 1024)
+
+typedef struct ResultReader
+{
+	PgbgWorker *w;
+	int32		pid;
+	TupleDesc	desc;			/* the column definition list */
+	Tuplestorestate *store;
+	ResultPlan	plan;
+	bool		got_rowdesc;	/* some statement returned rows */
+	char	   *last_tag;		/* last command tag, if none did */
+	bool		done;			/* ReadyForQuery seen */
+
+	/* the batch: message bodies copied into the arena */
+	PgbgRawMsg *msgs;
+	int			nmsgs;
+	char	   *arena;
+	Size		arena_used;
+
+	/* Go's output arrays, reused batch after batch */
+	PgbgParseOut out;
+	Datum	   *values;
+	bool	   *isnull;
+} ResultReader;
+
+static void
+protocol_error(ResultReader *r, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("invalid message from background worker with PID %d: %s",
+					r->pid, what)));
+}
+
+static void
+init_out(PgbgParseOut *out)
+{
+	memset(out, 0, sizeof(PgbgParseOut));
+	out->events_cap = MAX_BATCH_MSGS;
+	out->events = palloc(sizeof(PgbgEvent) * out->events_cap);
+	out->spans_cap = INITIAL_SPANS;
+	out->spans = palloc(sizeof(PgbgSpan) * out->spans_cap);
+	out->cols_cap = INITIAL_COLS;
+	out->cols = palloc(sizeof(PgbgColumn) * out->cols_cap);
+	out->text_cap = INITIAL_TEXT;
+	out->text = palloc(out->text_cap);
+}
+
+/* Grow the array Go said was too small for one message. */
+static void
+grow_out(ResultReader *r)
+{
+	PgbgParseOut *out = &r->out;
+	bool		grew = false;
+
+	if (out->spans_need > out->spans_cap)
+	{
+		out->spans_cap = out->spans_need;
+		out->spans = repalloc_huge(out->spans, sizeof(PgbgSpan) * (Size) out->spans_cap);
+		grew = true;
+	}
+	if (out->cols_need > out->cols_cap)
+	{
+		out->cols_cap = out->cols_need;
+		out->cols = repalloc(out->cols, sizeof(PgbgColumn) * out->cols_cap);
+		grew = true;
+	}
+	if (out->text_need > out->text_cap)
+	{
+		out->text_cap = out->text_need;
+		out->text = repalloc_huge(out->text, out->text_cap);
+		grew = true;
+	}
+	if (!grew)
+		protocol_error(r, "parser made no progress");
+}
+
+static void
+handle_rowdesc(ResultReader *r, const PgbgEvent *ev)
+{
+	pgbg_plan_columns(&r->plan, r->desc, &r->out.cols[ev->first], ev->count,
+					  r->pid);
+	r->got_rowdesc = true;
+}
+
+static void
+handle_datarow(ResultReader *r, const PgbgEvent *ev)
+{
+	if (!r->got_rowdesc)
+		protocol_error(r, "DataRow without RowDescription");
+	pgbg_decode_row(&r->plan, &r->out.spans[ev->first], ev->count,
+					r->values, r->isnull, r->pid);
+	tuplestore_putvalues(r->store, r->desc, r->values, r->isnull);
+	ResetExprContext(r->plan.econtext);
+}
+
+static void
+handle_command(ResultReader *r, const PgbgEvent *ev)
+{
+	const PgbgSpan *tag = &r->out.spans[ev->first];
+
+	if (r->got_rowdesc)
+		return;
+	if (r->last_tag != NULL)
+		pfree(r->last_tag);
+	r->last_tag = pnstrdup((const char *) tag->ptr, tag->len);
+}
+
+/* Act on the events of one Go call, in message order. */
+static void
+handle_events(ResultReader *r)
+{
+	for (int i = 0; i < r->out.nevents; i++)
+	{
+		const PgbgEvent *ev = &r->out.events[i];
+
+		switch (ev->kind)
+		{
+			case PGBG_EV_ROWDESC:
+				handle_rowdesc(r, ev);
+				break;
+			case PGBG_EV_DATAROW:
+				handle_datarow(r, ev);
+				break;
+			case PGBG_EV_COMMAND:
+				handle_command(r, ev);
+				break;
+			case PGBG_EV_ERROR:
+			case PGBG_EV_NOTICE:
+				pgbg_relay(&r->out.spans[ev->first], ev->kind == PGBG_EV_ERROR,
+						   r->pid, r->w->sql);
+				break;
+			case PGBG_EV_READY:
+				r->done = true;
+				break;
+			case PGBG_EV_EMPTY:
+			case PGBG_EV_IGNORED:
+				break;
+			case PGBG_EV_COPY:
+				protocol_error(r, "unexpected COPY protocol message");
+				break;
+			default:
+				protocol_error(r, "unknown event kind");
+		}
+	}
+}
+
+/* Hand msgs[0..n) to Go and act on what it made of them. */
+static void
+parse_messages(ResultReader *r, const PgbgRawMsg *msgs, int n)
+{
+	char		errbuf[512];
+	int			done = 0;
+
+	while (done < n)
+	{
+		PgbgParseOut *out = &r->out;
+		int32		rc;
+
+		out->conv = r->got_rowdesc ? r->plan.conv : NULL;
+		out->nconv = r->got_rowdesc ? r->plan.natts : 0;
+		out->nevents = out->nspans = out->ncols = out->text_used = 0;
+		out->spans_need = out->cols_need = out->text_need = 0;
+		out->consumed = 0;
+		errbuf[0] = '\0';
+
+		rc = pgbg_go_parse(&msgs[done], n - done, out, errbuf, sizeof(errbuf));
+
+		/* Go has returned: from here on we may raise errors. */
+		if (out->consumed < 0 || out->consumed > n - done ||
+			out->nevents > out->events_cap || out->nspans > out->spans_cap ||
+			out->ncols > out->cols_cap || out->text_used > out->text_cap)
+			elog(ERROR, "Go parser returned inconsistent counts");
+		handle_events(r);
+		if (rc == PGBG_ERR_PROTOCOL)
+			protocol_error(r, errbuf);
+		if (rc < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("internal error in the pg_background Go library: %s",
+							errbuf)));
+		if (rc == PGBG_FULL && out->consumed == 0)
+			grow_out(r);
+		done += out->consumed;
+	}
+}
+
+static void
+flush_batch(ResultReader *r)
+{
+	if (r->nmsgs > 0)
+		parse_messages(r, r->msgs, r->nmsgs);
+	r->nmsgs = 0;
+	r->arena_used = 0;
+}
+
+/*
+ * Take one message just received.  Its memory is valid only until the next
+ * shm_mq_receive: copy it into the arena, or parse it now if it is large.
+ */
+static void
+take_message(ResultReader *r, const char *data, Size nbytes)
+{
+	PgbgRawMsg *m;
+
+	if (nbytes == 0)
+		protocol_error(r, "empty message");
+	if (nbytes - 1 > PG_INT32_MAX)
+		protocol_error(r, "message too large");
+
+	if (nbytes - 1 > ARENA_SIZE / 4)
+	{
+		PgbgRawMsg	big;
+
+		flush_batch(r);
+		big.type = (uint8_t) data[0];
+		big.body = (const uint8_t *) data + 1;
+		big.len = (uint32_t) (nbytes - 1);
+		parse_messages(r, &big, 1);
+		return;
+	}
+	if (r->arena_used + nbytes > ARENA_SIZE || r->nmsgs == MAX_BATCH_MSGS)
+		flush_batch(r);
+
+	memcpy(r->arena + r->arena_used, data + 1, nbytes - 1);
+	m = &r->msgs[r->nmsgs++];
+	m->type = (uint8_t) data[0];
+	m->body = (const uint8_t *) r->arena + r->arena_used;
+	m->len = (uint32_t) (nbytes - 1);
+	r->arena_used += nbytes - 1;
+}
+
+static void
+read_until_done(ResultReader *r)
+{
+	while (!r->done)
+	{
+		Size		nbytes;
+		void	   *data;
+		shm_mq_result res;
+
+		res = shm_mq_receive(r->w->mqh, &nbytes, &data, true);
+		if (res == SHM_MQ_SUCCESS)
+		{
+			take_message(r, data, nbytes);
+			continue;
+		}
+
+		/* Nothing more right now: parse what we have. */
+		flush_batch(r);
+		if (r->done)
+			break;
+		if (res == SHM_MQ_DETACHED)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost connection to background worker with PID %d",
+							r->pid),
+					 errdetail("The worker exited before it finished its work.")));
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* No statement returned rows: the result is the last command tag. */
+static void
+emit_command_tag(ResultReader *r)
+{
+	PgbgSpan	tag;
+
+	if (r->last_tag == NULL)
+		return;
+	pgbg_plan_command_tag(&r->plan, r->desc, r->pid);
+	tag.ptr = (const uint8_t *) r->last_tag;
+	tag.len = strlen(r->last_tag);
+	pgbg_decode_row(&r->plan, &tag, 1, r->values, r->isnull, r->pid);
+	tuplestore_putvalues(r->store, r->desc, r->values, r->isnull);
+	ResetExprContext(r->plan.econtext);
+}
+
+static TupleDesc
+declared_tupdesc(FunctionCallInfo fcinfo, ReturnSetInfo *rsinfo)
+{
+	TupleDesc	desc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning record called in context that cannot accept type record"),
+				 errhint("Add a column definition list, e.g. AS (result text).")));
+	return desc;
+}
+
+Datum
+pg_background_result(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ResultReader r;
+	MemoryContext oldcontext;
+	TupleDesc	desc;
+	int32		pid;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("PID must not be null")));
+	pid = PG_GETARG_INT32(0);
+	desc = declared_tupdesc(fcinfo, rsinfo);
+
+	memset(&r, 0, sizeof(r));
+	r.pid = pid;
+	r.w = pgbg_worker_lookup(pid);
+	if (r.w == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("PID %d is not attached to this session", pid),
+				 errhint("A result can be read once, by the session that launched the worker, unless it was detached.")));
+
+	/* From here an error makes the session forget the worker (session.c). */
+	r.w->reading = true;
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	r.desc = CreateTupleDescCopy(desc);
+	r.store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+									false, work_mem);
+	r.msgs = palloc(sizeof(PgbgRawMsg) * MAX_BATCH_MSGS);
+	r.arena = palloc(ARENA_SIZE);
+	init_out(&r.out);
+	r.values = palloc(sizeof(Datum) * Max(r.desc->natts, 1));
+	r.isnull = palloc(sizeof(bool) * Max(r.desc->natts, 1));
+
+	read_until_done(&r);
+	if (!r.got_rowdesc)
+		emit_command_tag(&r);
+	MemoryContextSwitchTo(oldcontext);
+
+	/* Read once: the worker is done, and so is the session with it. */
+	pgbg_worker_forget(r.w);
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = r.store;
+	rsinfo->setDesc = r.desc;
+	return (Datum) 0;
+}

@@ -1,0 +1,250 @@
+/*
+ * result_decode.c
+ *		Column plans and row decoding for pg_background_result().
+ *
+ * For each column, the cheapest exact path from the worker's value to the
+ * declared type:
+ *	- same type (or a domain over it): the declared type's receive/input
+ *	  function; a domain's checks its constraints;
+ *	- an integer widening, integer to numeric or text, float4 to float8:
+ *	  Go rewrites the binary value (PGBG_CONV_*), then as above;
+ *	- any other pair PostgreSQL can assign: decode as the worker's type,
+ *	  then evaluate the assignment coercion (casts, I/O conversion to text,
+ *	  typmods, domain checks) as an expression;
+ *	- anything else is error 42804, as is a different column count.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "result_decode.h"
+
+static void
+check_column_count(TupleDesc desc, int ncols, int32 pid)
+{
+	if (desc->natts != ncols)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("remote query result rowtype does not match the specified FROM clause rowtype"),
+				 errdetail("The background worker with PID %d returned %d column%s, the column definition list has %d.",
+						   pid, ncols, ncols == 1 ? "" : "s", desc->natts)));
+}
+
+/* The Go conversion for worker type -> declared base type, if one applies. */
+static int32
+go_conversion(Oid wtype, Oid dbase)
+{
+	bool		to_text = (dbase == TEXTOID || dbase == VARCHAROID);
+
+	switch (wtype)
+	{
+		case INT2OID:
+			return dbase == INT4OID ? PGBG_CONV_INT2_TO_INT4 :
+				dbase == INT8OID ? PGBG_CONV_INT2_TO_INT8 :
+				dbase == NUMERICOID ? PGBG_CONV_INT2_TO_NUMERIC :
+				to_text ? PGBG_CONV_INT2_TO_TEXT : PGBG_CONV_NONE;
+		case INT4OID:
+			return dbase == INT8OID ? PGBG_CONV_INT4_TO_INT8 :
+				dbase == NUMERICOID ? PGBG_CONV_INT4_TO_NUMERIC :
+				to_text ? PGBG_CONV_INT4_TO_TEXT : PGBG_CONV_NONE;
+		case INT8OID:
+			return dbase == NUMERICOID ? PGBG_CONV_INT8_TO_NUMERIC :
+				to_text ? PGBG_CONV_INT8_TO_TEXT : PGBG_CONV_NONE;
+		case FLOAT4OID:
+			return dbase == FLOAT8OID ? PGBG_CONV_FLOAT4_TO_FLOAT8 :
+				PGBG_CONV_NONE;
+		default:
+			return PGBG_CONV_NONE;
+	}
+}
+
+static void
+set_io(ColumnPlan *cp, Oid type, int32 typmod, bool binary)
+{
+	Oid			func;
+
+	if (binary)
+		getTypeBinaryInputInfo(type, &func, &cp->ioparam);
+	else
+		getTypeInputInfo(type, &func, &cp->ioparam);
+	fmgr_info(func, &cp->io);
+	cp->io_typmod = typmod;
+	cp->binary = binary;
+}
+
+/* worker value (wtype) -> declared (dtype, dtypmod) via assignment rules */
+static void
+plan_coercion(ColumnPlan *cp, Oid wtype, int32 wtypmod, Oid dtype,
+			  int32 dtypmod, int attno, const char *attname, int32 pid)
+{
+	Param	   *param = makeNode(Param);
+	Node	   *expr;
+
+	param->paramkind = PARAM_EXTERN;
+	param->paramid = 1;
+	param->paramtype = wtype;
+	param->paramtypmod = wtypmod;
+	param->paramcollid = get_typcollation(wtype);
+	param->location = -1;
+
+	expr = coerce_to_target_type(NULL, (Node *) param, wtype, dtype, dtypmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot convert column %d (\"%s\") of the background worker result from type %s to %s",
+						attno, attname, format_type_be(wtype),
+						format_type_with_typemod(dtype, dtypmod)),
+				 errdetail("The background worker with PID %d returned type %s; PostgreSQL has no assignment cast from it to %s.",
+						   pid, format_type_be(wtype), format_type_be(dtype)),
+				 errhint("Declare the column as %s, or as text.",
+						 format_type_be(wtype))));
+
+	cp->mode = COL_COERCE;
+	cp->params = makeParamList(1);
+	cp->params->numParams = 1;
+	cp->params->params[0].ptype = wtype;
+	cp->params->params[0].pflags = PARAM_FLAG_CONST;
+	cp->coerce = ExecInitExprWithParams(expression_planner((Expr *) expr),
+										cp->params);
+}
+
+void
+pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
+				  int ncols, int32 pid)
+{
+	check_column_count(desc, ncols, pid);
+
+	if (plan->cols == NULL)
+	{
+		plan->natts = desc->natts;
+		plan->cols = palloc0(sizeof(ColumnPlan) * Max(desc->natts, 1));
+		plan->conv = palloc0(sizeof(int32) * Max(desc->natts, 1));
+		plan->econtext = CreateStandaloneExprContext();
+		initStringInfo(&plan->scratch);
+	}
+
+	for (int i = 0; i < ncols; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		ColumnPlan *cp = &plan->cols[i];
+		Oid			wtype = cols[i].type_oid;
+		int32		wtypmod = cols[i].typmod;
+		bool		binary = (cols[i].format == 1);
+		Oid			dtype = att->atttypid;
+		Oid			dbase = getBaseType(dtype);
+
+		if (cols[i].format != 0 && cols[i].format != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("invalid format code %d in column %d of the background worker result",
+							cols[i].format, i + 1)));
+		if (!OidIsValid(wtype) || format_type_extended(wtype, -1, FORMAT_TYPE_ALLOW_INVALID)[0] == '?')
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("unknown type OID %u in column %d of the background worker result",
+							wtype, i + 1)));
+
+		memset(cp, 0, sizeof(ColumnPlan));
+		plan->conv[i] = PGBG_CONV_NONE;
+
+		if (wtype == dtype || wtype == dbase)
+		{
+			/* Domain recv/input check the domain's constraints. */
+			cp->mode = binary ? COL_RECV : COL_INPUT;
+			set_io(cp, dtype, att->atttypmod, binary);
+		}
+		else if (binary && (plan->conv[i] = go_conversion(wtype, dbase)) != PGBG_CONV_NONE)
+		{
+			cp->mode = COL_RECV;
+			set_io(cp, dtype, att->atttypmod, true);
+		}
+		else
+		{
+			plan_coercion(cp, wtype, wtypmod, dtype, att->atttypmod, i + 1,
+						  NameStr(att->attname), pid);
+			set_io(cp, wtype, wtypmod, binary);
+		}
+	}
+}
+
+void
+pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc, int32 pid)
+{
+	PgbgColumn	col;
+
+	memset(&col, 0, sizeof(col));
+	col.type_oid = TEXTOID;
+	col.typmod = -1;
+	col.format = 0;
+	pgbg_plan_columns(plan, desc, &col, 1, pid);
+}
+
+/* Run the io function on one non-NULL or NULL value. */
+static Datum
+call_io(ResultPlan *plan, ColumnPlan *cp, const PgbgSpan *f)
+{
+	StringInfo	buf = &plan->scratch;
+	Datum		d;
+
+	if (f->len < 0)
+	{
+		if (cp->binary)
+			return ReceiveFunctionCall(&cp->io, NULL, cp->ioparam, cp->io_typmod);
+		return InputFunctionCall(&cp->io, NULL, cp->ioparam, cp->io_typmod);
+	}
+
+	/*
+	 * The value may sit in the queue's ring buffer, which we must not write:
+	 * copy it, so the receive/input function gets the NUL-terminated
+	 * StringInfo it may rely on.
+	 */
+	resetStringInfo(buf);
+	appendBinaryStringInfo(buf, (const char *) f->ptr, f->len);
+	if (!cp->binary)
+		return InputFunctionCall(&cp->io, buf->data, cp->ioparam, cp->io_typmod);
+
+	d = ReceiveFunctionCall(&cp->io, buf, cp->ioparam, cp->io_typmod);
+	if (buf->cursor != buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("incorrect binary data format in background worker result")));
+	return d;
+}
+
+void
+pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields, int nfields,
+				Datum *values, bool *isnull, int32 pid)
+{
+	MemoryContext old;
+
+	if (nfields != plan->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("background worker with PID %d sent a row of %d columns, its row description has %d",
+						pid, nfields, plan->natts)));
+
+	old = MemoryContextSwitchTo(plan->econtext->ecxt_per_tuple_memory);
+	for (int i = 0; i < nfields; i++)
+	{
+		ColumnPlan *cp = &plan->cols[i];
+		Datum		d = call_io(plan, cp, &fields[i]);
+		bool		null = (fields[i].len < 0);
+
+		if (cp->mode == COL_COERCE)
+		{
+			cp->params->params[0].value = d;
+			cp->params->params[0].isnull = null;
+			d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
+		}
+		values[i] = d;
+		isnull[i] = null;
+	}
+	MemoryContextSwitchTo(old);
+}

@@ -1,0 +1,69 @@
+/*
+ * result_decode.h
+ *		How each column of the worker's rows becomes a Datum of the column
+ *		the caller declared in its column definition list.
+ */
+#ifndef RESULT_DECODE_H
+#define RESULT_DECODE_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/execExpr.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/params.h"
+
+#include "pgbg_bridge.h"
+
+typedef enum ColumnMode
+{
+	COL_RECV,					/* binary; receive function of the declared
+								 * type (Go may have converted the bytes) */
+	COL_INPUT,					/* text; input function of the declared type */
+	COL_COERCE					/* worker type's recv/input, then PostgreSQL's
+								 * assignment coercion to the declared type */
+} ColumnMode;
+
+typedef struct ColumnPlan
+{
+	ColumnMode	mode;
+	bool		binary;			/* value arrives in binary format */
+	FmgrInfo	io;				/* recv or input function to call */
+	Oid			ioparam;
+	int32		io_typmod;
+	ExprState  *coerce;			/* COL_COERCE only */
+	ParamListInfo params;		/* COL_COERCE only: holds the input value */
+} ColumnPlan;
+
+typedef struct ResultPlan
+{
+	int			natts;
+	ColumnPlan *cols;
+	int32	   *conv;			/* PGBG_CONV_* per column, handed to Go */
+	ExprContext *econtext;		/* per-row memory for decoding */
+	StringInfoData scratch;		/* NUL-terminated copy of the current value */
+} ResultPlan;
+
+/*
+ * Build the plan for one RowDescription (cols[0..ncols)) against the
+ * declared tuple descriptor.  Memory comes from the current context, which
+ * must live as long as the result is being read.  Raises 42804 on a column
+ * count mismatch or an unconvertible type pair.
+ */
+extern void pgbg_plan_columns(ResultPlan *plan, TupleDesc desc,
+							  const PgbgColumn *cols, int ncols,
+							  int32 pid);
+
+/* Plan for the command-tag row: one text column. */
+extern void pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc, int32 pid);
+
+/*
+ * Decode one DataRow (fields[0..nfields)) into values/isnull, allocating in
+ * plan->econtext's per-tuple memory.
+ */
+extern void pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields,
+							int nfields, Datum *values, bool *isnull,
+							int32 pid);
+
+#endif							/* RESULT_DECODE_H */
