@@ -20,6 +20,9 @@
 
 #include "pg_background.h"
 
+/* The one magic block of pg_background.so. */
+PG_MODULE_MAGIC;
+
 PG_FUNCTION_INFO_V1(pg_background_launch);
 
 static void

@@ -8,6 +8,8 @@
  *	  function; a domain's checks its constraints;
  *	- an integer widening, integer to numeric or text, float4 to float8:
  *	  Go rewrites the binary value (PGBG_CONV_*), then as above;
+ *	- a text-format value PostgreSQL would assign by I/O conversion: the
+ *	  declared type's input function on the text as it came;
  *	- any other pair PostgreSQL can assign: decode as the worker's type,
  *	  then evaluate the assignment coercion (casts, I/O conversion to text,
  *	  typmods, domain checks) as an expression;
@@ -31,9 +33,9 @@ check_column_count(TupleDesc desc, int ncols, int32 pid)
 	if (desc->natts != ncols)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("remote query result rowtype does not match the specified FROM clause rowtype"),
-				 errdetail("The background worker with PID %d returned %d column%s, the column definition list has %d.",
-						   pid, ncols, ncols == 1 ? "" : "s", desc->natts)));
+				 errmsg("column definition list does not match the background worker's result"),
+				 errdetail("The worker returned %d column%s; the list has %d.",
+						   ncols, ncols == 1 ? "" : "s", desc->natts)));
 }
 
 /* The Go conversion for worker type -> declared base type, if one applies. */
@@ -62,6 +64,16 @@ go_conversion(Oid wtype, Oid dbase)
 		default:
 			return PGBG_CONV_NONE;
 	}
+}
+
+/* Is wtype assigned to dtype by I/O conversion (no cast function)? */
+static bool
+is_io_coercion(Oid wtype, Oid dtype)
+{
+	Oid			funcid;
+
+	return find_coercion_pathway(dtype, wtype, COERCION_ASSIGNMENT, &funcid) ==
+		COERCION_PATH_COERCEVIAIO;
 }
 
 static void
@@ -101,8 +113,10 @@ plan_coercion(ColumnPlan *cp, Oid wtype, int32 wtypmod, Oid dtype,
 				 errmsg("cannot convert column %d (\"%s\") of the background worker result from type %s to %s",
 						attno, attname, format_type_be(wtype),
 						format_type_with_typemod(dtype, dtypmod)),
-				 errdetail("The background worker with PID %d returned type %s; PostgreSQL has no assignment cast from it to %s.",
-						   pid, format_type_be(wtype), format_type_be(dtype)),
+				 errdetail("PostgreSQL has no assignment cast from %s to %s.",
+						   format_type_be(wtype), format_type_be(dtype)),
+				 wtype == TEXTOID ?
+				 errhint("Declare the column as text.") :
 				 errhint("Declare the column as %s, or as text.",
 						 format_type_be(wtype))));
 
@@ -164,6 +178,17 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		{
 			cp->mode = COL_RECV;
 			set_io(cp, dtype, att->atttypmod, true);
+		}
+		else if (!binary && is_io_coercion(wtype, dtype))
+		{
+			/*
+			 * PostgreSQL would assign it by the worker type's output function
+			 * and the declared type's input function.  The worker ran the
+			 * first: the text is all we need (anonymous records, which have
+			 * no input function, take this path to text).
+			 */
+			cp->mode = COL_INPUT;
+			set_io(cp, dtype, att->atttypmod, false);
 		}
 		else
 		{
@@ -239,8 +264,10 @@ pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields, int nfields,
 
 		if (cp->mode == COL_COERCE)
 		{
+			/* EEOP_PARAM_EXTERN reads the params from the econtext. */
 			cp->params->params[0].value = d;
 			cp->params->params[0].isnull = null;
+			plan->econtext->ecxt_param_list_info = cp->params;
 			d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
 		}
 		values[i] = d;

@@ -29,6 +29,7 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/ps_status.h"
 #include "utils/snapmgr.h"
@@ -118,7 +119,7 @@ reject_client_copy(RawStmt *parsetree)
 }
 
 static void
-run_statement(RawStmt *parsetree, const char *sql)
+run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt)
 {
 	CommandTag	tag = CreateCommandTag(parsetree->stmt);
 	bool		snapshot_set = false;
@@ -127,6 +128,7 @@ run_statement(RawStmt *parsetree, const char *sql)
 	Portal		portal;
 	DestReceiver *receiver;
 	QueryCompletion qc;
+	MemoryContext oldcontext;
 
 	set_ps_display(GetCommandTagName(tag));
 	reject_client_copy(parsetree);
@@ -136,9 +138,10 @@ run_statement(RawStmt *parsetree, const char *sql)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		snapshot_set = true;
 	}
-	/* Parse and plan trees live in the transaction's memory. */
+	oldcontext = MemoryContextSwitchTo(tree_cxt);
 	querytrees = pgbg_analyze_and_rewrite(parsetree, sql);
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	MemoryContextSwitchTo(oldcontext);
 	if (snapshot_set)
 		PopActiveSnapshot();
 
@@ -150,11 +153,14 @@ run_statement(RawStmt *parsetree, const char *sql)
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	set_result_formats(portal);
 
+	/* The receiver too must survive a commit inside PortalRun. */
+	oldcontext = MemoryContextSwitchTo(tree_cxt);
 	receiver = CreateDestReceiver(DestRemote);
 	SetRemoteDestReceiverParams(receiver, portal);
 	(void) pgbg_portal_run(portal, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
+	MemoryContextSwitchTo(oldcontext);
 
 	EndCommand(&qc, DestRemote, false);
 }
@@ -165,6 +171,16 @@ pgbg_execute_sql_string(const char *sql)
 	List	   *parsetrees;
 	bool		implicit_block;
 	ListCell   *lc;
+	MemoryContext oldcontext;
+
+	/*
+	 * Parse and plan trees must outlive the transaction: VACUUM and CREATE
+	 * INDEX CONCURRENTLY commit and restart it under our feet (this is the
+	 * job of MessageContext in a backend).
+	 */
+	MemoryContext tree_cxt = AllocSetContextCreate(TopMemoryContext,
+												   "pg_background statements",
+												   ALLOCSET_DEFAULT_SIZES);
 
 	debug_query_string = sql;
 	pgstat_report_activity(STATE_RUNNING, sql);
@@ -174,7 +190,9 @@ pgbg_execute_sql_string(const char *sql)
 		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 
 	StartTransactionCommand();
+	oldcontext = MemoryContextSwitchTo(tree_cxt);
 	parsetrees = pg_parse_query(sql);
+	MemoryContextSwitchTo(oldcontext);
 	if (parsetrees == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -192,7 +210,7 @@ pgbg_execute_sql_string(const char *sql)
 		if (implicit_block)
 			BeginImplicitTransactionBlock();
 
-		run_statement(parsetree, sql);
+		run_statement(parsetree, sql, tree_cxt);
 
 		if (last)
 		{
