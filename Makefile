@@ -9,7 +9,7 @@
 
 MODULE_big = pg_background
 OBJS = c/launch.o c/session.o c/worker.o c/worker_exec.o c/result.o \
-       c/result_decode.o c/relay.o c/pgbg_go.o
+       c/result_decode.o c/result_wait.o c/deadlock.o c/relay.o c/pgbg_go.o
 
 EXTENSION = pg_background
 DATA = pg_background--1.0.sql
@@ -17,8 +17,11 @@ DATA = pg_background--1.0.sql
 REGRESS = $(patsubst regress/sql/%.sql,%,$(sort $(wildcard regress/sql/*.sql)))
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out --load-extension=pg_background
 
+ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out-iso --load-extension=pg_background
+
 GOLIB = libpg_background_go.so
-EXTRA_CLEAN = $(GOLIB) libpg_background_go.h regress/out
+EXTRA_CLEAN = $(GOLIB) libpg_background_go.h regress/out regress/out-iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -54,7 +57,7 @@ uninstall-golib:
 
 installcheck: regress-outdir
 regress-outdir:
-	$(MKDIR_P) regress/out
+	$(MKDIR_P) regress/out regress/out-iso
 
 gotest:
 	CGO_ENABLED=1 $(GO) test -count=1 ./gosrc/...

@@ -71,6 +71,7 @@ extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
 								   const char *sql);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);
+extern void pgbg_worker_start_reading(PgbgWorker *w);
 
 /* worker.c: the bgw_function_name of every worker */
 extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);

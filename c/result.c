@@ -11,8 +11,9 @@
  * full, or a message too large for the arena arrives (that one is parsed in
  * place, without a copy).  Draining frees queue space, which wakes the
  * worker, so worker and launcher run in parallel.  Between batches we wait
- * on the latch and check for interrupts (cancel, statement_timeout,
- * termination).
+ * (c/result_wait.c): for the latch, interrupts (cancel, statement_timeout,
+ * termination), a client that goes away, and every deadlock_timeout a
+ * check for a deadlock with the worker (c/deadlock.c).
  */
 #include "postgres.h"
 
@@ -25,6 +26,7 @@
 
 #include "pg_background.h"
 #include "pgbg_go.h"
+#include "pgbg_wait.h"
 #include "relay.h"
 #include "result_decode.h"
 
@@ -269,6 +271,8 @@ take_message(ResultReader *r, const char *data, Size nbytes)
 static void
 read_until_done(ResultReader *r)
 {
+	TimestampTz next_check = 0;
+
 	while (!r->done)
 	{
 		Size		nbytes;
@@ -279,6 +283,7 @@ read_until_done(ResultReader *r)
 		if (res == SHM_MQ_SUCCESS)
 		{
 			take_message(r, data, nbytes);
+			next_check = 0;		/* progress: the worker is not blocked */
 			continue;
 		}
 
@@ -293,10 +298,7 @@ read_until_done(ResultReader *r)
 							r->pid),
 					 errdetail("The worker exited before it finished its work.")));
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1,
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		pgbg_wait_for_worker(r->pid, &next_check);
 	}
 }
 
@@ -362,8 +364,12 @@ pg_background_result(PG_FUNCTION_ARGS)
 				 errmsg("PID %d is not attached to this session", pid),
 				 errhint("A result can be read once, by the session that launched the worker, unless it was detached.")));
 
-	/* From here an error makes the session forget the worker (session.c). */
-	r.w->reading = true;
+	/*
+	 * From here an error makes the session forget the worker, and the end
+	 * of the session (a lost client, pg_terminate_backend) terminates it, as
+	 * the session's own query would be (session.c).
+	 */
+	pgbg_worker_start_reading(r.w);
 
 	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	r.desc = CreateTupleDescCopy(desc);

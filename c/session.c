@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "storage/ipc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -23,6 +24,9 @@
 PG_FUNCTION_INFO_V1(pg_background_detach);
 
 static HTAB *workers = NULL;
+
+/* The worker pg_background_result is reading from, if any. */
+static PgbgWorker *reading_worker = NULL;
 
 static void pgbg_xact_callback(XactEvent event, void *arg);
 static void pgbg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -92,6 +96,8 @@ pgbg_worker_forget(PgbgWorker *w)
 {
 	int32		pid = w->pid;
 
+	if (w == reading_worker)
+		reading_worker = NULL;
 	/* Queue first: shm_mq_detach touches the segment's memory. */
 	if (w->mqh != NULL)
 		shm_mq_detach(w->mqh);
@@ -99,6 +105,32 @@ pgbg_worker_forget(PgbgWorker *w)
 	if (w->handle != NULL)
 		pfree(w->handle);
 	hash_search(workers, &pid, HASH_REMOVE, NULL);
+}
+
+/*
+ * The session is ending while it waits for a worker's result: terminate
+ * that worker, as the session's own query would be.  Runs before
+ * ShutdownPostgres aborts the transaction (before_shmem_exit is LIFO).
+ */
+static void
+terminate_reading_worker(int code, Datum arg)
+{
+	if (reading_worker != NULL && reading_worker->handle != NULL)
+		TerminateBackgroundWorker(reading_worker->handle);
+}
+
+void
+pgbg_worker_start_reading(PgbgWorker *w)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		before_shmem_exit(terminate_reading_worker, (Datum) 0);
+		registered = true;
+	}
+	w->reading = true;
+	reading_worker = w;
 }
 
 /* Forget every entry matching the predicate of an aborting (sub)transaction. */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run every test of pg_background on a throwaway cluster:
-#   pg_regress suite, Go unit tests, a short fuzz pass of each Go fuzz target.
+#   pg_regress suite, isolation specs, Go unit tests, a short fuzz pass of
+#   each Go fuzz target.
 # Installs what is missing, builds and installs the extension first.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -24,13 +25,13 @@ bash scripts/cluster.sh start "$dir" "$port" || { cat "$dir"/*.log; exit 1; }
 export PGHOST=$dir/sock PGPORT=$port PGUSER=postgres
 
 regress() {
-    rm -rf regress/out
+    rm -rf regress/out regress/out-iso
     if ! make -s installcheck; then
-        cat regress/out/regression.diffs 2>/dev/null | head -300
+        cat regress/out/regression.diffs regress/out-iso/regression.diffs 2>/dev/null | head -300
         return 1
     fi
 }
-step "pg_regress" regress
+step "pg_regress + isolation" regress
 step "go test" make -s gotest
 fuzz() {
     local pkg=$1 target=$2
