@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run every test of pg_background on a throwaway cluster:
-#   pg_regress suite, isolation specs, Go unit tests, a short fuzz pass of
-#   each Go fuzz target.
+#   pg_regress suite, isolation specs, TAP tests, Go unit tests, a short
+#   fuzz pass of each Go fuzz target.
 # Installs what is missing, builds and installs the extension first.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -32,6 +32,7 @@ regress() {
     fi
 }
 step "pg_regress + isolation" regress
+step "TAP (PostgreSQL::Test::Cluster)" bash scripts/tap.sh
 step "go test" make -s gotest
 fuzz() {
     local pkg=$1 target=$2
