@@ -12,4 +12,4 @@ cp -r regress/t "$work/t"
 run() { if [ "$(id -u)" = 0 ]; then chown -R postgres: "$work"; runuser -u postgres -- "$@"; else "$@"; fi; }
 cd "$work"
 run env PATH="$BINDIR:$PATH" TESTDIR="$work" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
-    prove -I "$PGXS_DIR/test/perl" --timer ${PROVE_FLAGS:-} t/*.pl
+    prove -I "$PGXS_DIR/test/perl" --timer ${PROVE_FLAGS:-} ${PGBG_TAP_TESTS:-t/*.pl}
