@@ -63,3 +63,9 @@ gotest:
 	CGO_ENABLED=1 $(GO) test -count=1 ./gosrc/...
 
 .PHONY: install-golib uninstall-golib regress-outdir gotest
+
+# Benchmarks (bench/bench.py): figures, never pass/fail on speed.
+bench:
+	bash bench/run.sh
+
+.PHONY: bench

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run every test of pg_background on a throwaway cluster:
 #   pg_regress suite, isolation specs, TAP tests, Go unit tests, a short
-#   fuzz pass of each Go fuzz target.
+#   fuzz pass of each Go fuzz target, and the benchmark suite's quick mode.
 # Installs what is missing, builds and installs the extension first.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -34,6 +34,7 @@ regress() {
 step "pg_regress + isolation" regress
 step "TAP (PostgreSQL::Test::Cluster)" bash scripts/tap.sh
 step "go test" make -s gotest
+step "bench --quick (results only)" python3 bench/bench.py --quick --csv "$dir/bench-quick.csv"
 fuzz() {
     local pkg=$1 target=$2
     CGO_ENABLED=1 go test -run='^$' -fuzz="^$target\$" -fuzztime="${PGBG_FUZZTIME:-10s}" "$pkg"
