@@ -10,7 +10,10 @@ make -s && make -s install
 if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ]; then
     dir=$(mktemp -d /tmp/pgbg-bench.XXXXXX) port=${PGBG_BENCH_PORT:-54393}
     trap 'bash scripts/cluster.sh stop "$dir"' EXIT
-    bash scripts/cluster.sh start "$dir" "$port"
+    # 8 clients launching back to back outrun the postmaster's reaping of
+    # exited workers: give the slots headroom
+    PGBG_EXTRA_CONF="max_worker_processes = 100
+max_connections = 100" bash scripts/cluster.sh start "$dir" "$port"
     export PGHOST=$dir/sock PGPORT=$port PGUSER=postgres
 fi
 export PGUSER=${PGUSER:-postgres} PGDATABASE=${PGDATABASE:-postgres}

@@ -17,11 +17,37 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
+
+#include "pgbg_compat.h"
 
 #include "pg_background.h"
 
 /* The one magic block of pg_background.so. */
 PG_MODULE_MAGIC;
+
+/*
+ * pg_background.worker_slot_wait: how long a launch waits for a worker
+ * slot before failing.  Exited workers hold their slots until the
+ * postmaster reaps them, which lags behind under load (on a busy machine
+ * dozens of exited workers were seen waiting to be reaped), so a short wait
+ * turns those transient failures into successes.
+ */
+static int	worker_slot_wait_ms = 200;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("pg_background.worker_slot_wait",
+							"How long pg_background_launch waits for a free worker slot.",
+							"Zero fails at once when max_worker_processes slots are all taken.",
+							&worker_slot_wait_ms, 200, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_background");
+}
 
 PG_FUNCTION_INFO_V1(pg_background_launch);
 
@@ -121,6 +147,7 @@ register_worker(dsm_segment *seg)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	TimestampTz deadline;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
@@ -135,11 +162,21 @@ register_worker(dsm_segment *seg)
 	/* The postmaster signals us (SIGUSR1 -> our latch) on start and stop. */
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-		ereport(ERROR,
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   worker_slot_wait_ms);
+	while (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not register background process"),
 				 errhint("You may need to increase max_worker_processes.")));
+		/* Nothing signals a freed slot to us: poll, interruptibly. */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	return handle;
 }
 

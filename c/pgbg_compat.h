@@ -32,6 +32,11 @@
 	PortalRun((portal), FETCH_ALL, true, true, (dest), (dest), (qc))
 #endif
 
+/* Renamed in 15. */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 /* WL_SOCKET_CLOSED exists from 15 on. */
 #ifndef WL_SOCKET_CLOSED
 #define WL_SOCKET_CLOSED 0

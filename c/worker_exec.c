@@ -225,6 +225,6 @@ pgbg_execute_sql_string(const char *sql)
 	}
 
 	disable_timeout(STATEMENT_TIMEOUT, false);
-	pgstat_report_stat(true);
+	/* Statistics are flushed by proc_exit, right after ReadyForQuery. */
 	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -3,6 +3,7 @@
 #   cluster.sh start DIR PORT   initdb + start; prints nothing on success
 #   cluster.sh stop DIR         stop (fast) and remove DIR
 # Clients connect with PGHOST=DIR/sock PGPORT=PORT PGUSER=postgres.
+# PGBG_EXTRA_CONF: more postgresql.conf lines.
 set -euo pipefail
 BINDIR=$(pg_config --bindir)
 cmd=$1 dir=$2
@@ -23,6 +24,7 @@ fsync = off
 log_min_messages = warning
 log_line_prefix = '%m [%p] %b '
 deadlock_timeout = 200ms
+${PGBG_EXTRA_CONF:-}
 CONF
     as_pg "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;

@@ -4,10 +4,13 @@
 set -euo pipefail
 PGMAJOR=${PGMAJOR:-15}
 need=()
-for p in postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR postgresql-contrib-$PGMAJOR \
-         libkrb5-dev libipc-run-perl build-essential; do
+for p in postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR \
+         libkrb5-dev libipc-run-perl build-essential python3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
+# dblink (the benchmark's reference) ships with the server package on
+# Debian; postgresql-contrib is the metapackage that guarantees it
+[ -f "/usr/lib/postgresql/$PGMAJOR/lib/dblink.so" ] || need+=(postgresql-contrib)
 if [ ${#need[@]} -gt 0 ]; then
     echo "deps: installing ${need[*]}"
     apt-get update -qq

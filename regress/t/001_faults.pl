@@ -107,6 +107,42 @@ my $dsm_baseline = dsm_segments();
 	is($o2, '1', 'works again with LOGIN');
 }
 
+# 3b. The role was dropped after the launcher's session began.
+{
+	$node->safe_psql('postgres', q{
+	  CREATE ROLE gone LOGIN;
+	  GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4), pg_background_result(int4) TO gone;
+	});
+	my ($in, $out, $err) = ("SELECT 'connected';\n", '', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAt', '-U', 'gone', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$h->pump until $out =~ /connected/;
+	$node->safe_psql('postgres', 'REVOKE ALL ON FUNCTION pg_background_launch(text, int4), pg_background_result(int4) FROM gone; DROP ROLE gone');
+	$in .= "SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int);\n\\q\n";
+	$h->finish;
+	like($err, qr/role with OID \d+ does not exist/, 'dropped role reported');
+}
+
+# 3c. Another session's worker is not ours to read or detach.
+{
+	my ($in, $out, $err) = ("SELECT 'worker=' || pg_background_launch('SELECT pg_sleep(10)');\n", '', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAt', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$h->pump until $out =~ /worker=(\d+)/;
+	my $wpid = $1;
+	my ($r, $o, $e) = $node->psql('postgres',
+		"SELECT * FROM pg_background_result($wpid) AS (x text)");
+	like($e, qr/PID $wpid is not attached to this session/, "another session's worker cannot be read");
+	($r, $o, $e) = $node->psql('postgres', "SELECT pg_background_detach($wpid)");
+	like($e, qr/PID $wpid is not attached to this session/, "nor detached");
+	$in .= "SELECT pg_terminate_backend($wpid);\n\\q\n";
+	$h->finish;
+}
+
 # 4. A SIGKILLed worker makes the postmaster reinitialise, as any backend
 #    would; the cluster comes back and the extension works.
 {

@@ -9,7 +9,9 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('load');
 $node->init;
-$node->append_conf('postgresql.conf', "max_worker_processes = 7\nmax_connections = 40\n");
+# worker_slot_wait = 0: a launch fails at once when no slot is free
+$node->append_conf('postgresql.conf',
+	"max_worker_processes = 7\nmax_connections = 40\npg_background.worker_slot_wait = 0\n");
 $node->start;
 $node->safe_psql('postgres', q{
   CREATE EXTENSION pg_background;
@@ -49,6 +51,29 @@ my ($busy, $done) = split /\|/, $counts;
 is($busy + $done, 2000, "every call accounted for ($done results, $busy out of slots)");
 cmp_ok($busy, '>', 0, 'the slots did run out');
 cmp_ok($done, ">", 50, "and many calls succeeded (each checked)");
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_background'"),
+	'no worker left');
+
+# With the default worker_slot_wait (200ms), launches wait out slots held by
+# exited workers the postmaster has not reaped yet: same checks, no hang.
+$node->safe_psql('postgres', 'TRUNCATE outcome; ALTER SYSTEM RESET pg_background.worker_slot_wait');
+$node->append_conf('postgresql.conf', "pg_background.worker_slot_wait = 200\n");
+$node->reload;
+$node->pgbench(
+	'--no-vacuum --client=8 --jobs=4 --transactions=100',
+	0,
+	[qr{processed: 800/800}],
+	[qr{^$}],
+	'8 clients x 100 launches with the slot wait',
+	{ '002_load_script2' => q{
+\set v random(1, 2000000000)
+SELECT check_one(:v);
+} });
+($busy, $done) = split /\|/, $node->safe_psql('postgres',
+	'SELECT count(*) FILTER (WHERE busy), count(*) FILTER (WHERE NOT busy) FROM outcome');
+is($busy + $done, 800, "every call accounted for ($done results, $busy out of slots)");
+cmp_ok($done, '>', $busy, 'waiting for slots makes most calls succeed');
 ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_background'"),
 	'no worker left');
