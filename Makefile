@@ -42,6 +42,9 @@ GOSRC = $(shell find gosrc -name '*.go' -not -name '*_test.go') go.mod go.sum c/
 
 all: $(GOLIB)
 
+# PGXS tracks no header dependencies: a changed struct must rebuild all.
+$(OBJS): $(wildcard c/*.h)
+
 $(GOLIB): $(GOSRC)
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -buildmode=c-shared \
 		-ldflags='$(GOLDFLAGS)' -o $@ ./gosrc/bridge

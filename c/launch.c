@@ -118,8 +118,6 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	fixed->authenticated_user_id = GetAuthenticatedUserId();
 	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
 	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
-	namestrcpy(&fixed->authenticated_user,
-			   GetUserNameFromId(fixed->authenticated_user_id, false));
 	fixed->launcher_pid = MyProcPid;
 	fixed->worker_pid = 0;
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
@@ -247,6 +245,8 @@ pg_background_launch(PG_FUNCTION_ARGS)
 
 	/* The worker may have finished already: its pid stays in the segment. */
 	pid = fixed->worker_pid;
+	if (pid <= 0)
+		elog(ERROR, "background worker attached without reporting its PID");
 	pgbg_worker_add(pid, seg, mqh, handle, sql_in_seg);
 	PG_RETURN_INT32(pid);
 }

@@ -41,7 +41,6 @@ typedef struct PgbgFixed
 	Oid			current_user_id;
 	int			sec_context;
 	NameData	database;		/* to detect a renamed/recreated database */
-	NameData	authenticated_user;
 	pid_t		launcher_pid;
 
 	/*

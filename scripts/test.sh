@@ -33,6 +33,16 @@ regress() {
 }
 step "pg_regress + isolation" regress
 step "TAP (PostgreSQL::Test::Cluster)" bash scripts/tap.sh
+destdir() {  # a staged install (packagers) holds both shared objects
+    local stage=$dir/stage
+    make -s install DESTDIR="$stage" >/dev/null || return 1
+    for f in "$(pg_config --pkglibdir)/pg_background.so" "$(pg_config --pkglibdir)/libpg_background_go.so" \
+             "$(pg_config --sharedir)/extension/pg_background.control" \
+             "$(pg_config --sharedir)/extension/pg_background--1.0.sql"; do
+        [ -f "$stage$f" ] || { echo "missing from DESTDIR install: $f"; return 1; }
+    done
+}
+step "DESTDIR install" destdir
 step "go test" make -s gotest
 step "bench --quick (results only)" python3 bench/bench.py --quick --csv "$dir/bench-quick.csv"
 fuzz() {
