@@ -47,7 +47,7 @@ step "go test" make -s gotest
 step "bench --quick (results only)" python3 bench/bench.py --quick --csv "$dir/bench-quick.csv"
 fuzz() {
     local pkg=$1 target=$2
-    CGO_ENABLED=1 go test -run='^$' -fuzz="^$target\$" -fuzztime="${PGBG_FUZZTIME:-10s}" "$pkg"
+    CGO_ENABLED=1 go test -run='^$' -fuzz="^$target\$" -fuzztime="${PGBG_FUZZTIME:-150000x}" "$pkg"
 }
 for t in $(cd gosrc && grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/^func //' | sort -u); do
     pkg=./$(dirname "$(grep -rlE "^func $t\(" --include='*_test.go' gosrc | head -1)")
