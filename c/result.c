@@ -116,8 +116,7 @@ grow_out(ResultReader *r)
 static void
 handle_rowdesc(ResultReader *r, const PgbgEvent *ev)
 {
-	pgbg_plan_columns(&r->plan, r->desc, &r->out.cols[ev->first], ev->count,
-					  r->pid);
+	pgbg_plan_columns(&r->plan, r->desc, &r->out.cols[ev->first], ev->count);
 	r->got_rowdesc = true;
 }
 
@@ -310,7 +309,7 @@ emit_command_tag(ResultReader *r)
 
 	if (r->last_tag == NULL)
 		return;
-	pgbg_plan_command_tag(&r->plan, r->desc, r->pid);
+	pgbg_plan_command_tag(&r->plan, r->desc);
 	tag.ptr = (const uint8_t *) r->last_tag;
 	tag.len = strlen(r->last_tag);
 	pgbg_decode_row(&r->plan, &tag, 1, r->values, r->isnull, r->pid);

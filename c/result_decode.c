@@ -28,7 +28,7 @@
 #include "result_decode.h"
 
 static void
-check_column_count(TupleDesc desc, int ncols, int32 pid)
+check_column_count(TupleDesc desc, int ncols)
 {
 	if (desc->natts != ncols)
 		ereport(ERROR,
@@ -93,7 +93,7 @@ set_io(ColumnPlan *cp, Oid type, int32 typmod, bool binary)
 /* worker value (wtype) -> declared (dtype, dtypmod) via assignment rules */
 static void
 plan_coercion(ColumnPlan *cp, Oid wtype, int32 wtypmod, Oid dtype,
-			  int32 dtypmod, int attno, const char *attname, int32 pid)
+			  int32 dtypmod, int attno, const char *attname)
 {
 	Param	   *param = makeNode(Param);
 	Node	   *expr;
@@ -131,9 +131,9 @@ plan_coercion(ColumnPlan *cp, Oid wtype, int32 wtypmod, Oid dtype,
 
 void
 pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
-				  int ncols, int32 pid)
+				  int ncols)
 {
-	check_column_count(desc, ncols, pid);
+	check_column_count(desc, ncols);
 
 	if (plan->cols == NULL)
 	{
@@ -193,14 +193,14 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		else
 		{
 			plan_coercion(cp, wtype, wtypmod, dtype, att->atttypmod, i + 1,
-						  NameStr(att->attname), pid);
+						  NameStr(att->attname));
 			set_io(cp, wtype, wtypmod, binary);
 		}
 	}
 }
 
 void
-pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc, int32 pid)
+pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc)
 {
 	PgbgColumn	col;
 
@@ -208,7 +208,7 @@ pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc, int32 pid)
 	col.type_oid = TEXTOID;
 	col.typmod = -1;
 	col.format = 0;
-	pgbg_plan_columns(plan, desc, &col, 1, pid);
+	pgbg_plan_columns(plan, desc, &col, 1);
 }
 
 /* Run the io function on one non-NULL or NULL value. */

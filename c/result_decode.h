@@ -52,11 +52,10 @@ typedef struct ResultPlan
  * count mismatch or an unconvertible type pair.
  */
 extern void pgbg_plan_columns(ResultPlan *plan, TupleDesc desc,
-							  const PgbgColumn *cols, int ncols,
-							  int32 pid);
+							  const PgbgColumn *cols, int ncols);
 
 /* Plan for the command-tag row: one text column. */
-extern void pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc, int32 pid);
+extern void pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc);
 
 /*
  * Decode one DataRow (fields[0..nfields)) into values/isnull, allocating in
