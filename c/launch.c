@@ -119,6 +119,7 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
 	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
 	fixed->launcher_pid = MyProcPid;
+	fixed->queue_size = queue_size;
 	fixed->worker_pid = 0;
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
 

@@ -22,6 +22,8 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/shm_mq.h"
+#include "tcop/dest.h"
+#include "utils/portal.h"
 
 #define PGBG_MAGIC				0x50474247	/* "PGBG" */
 
@@ -42,6 +44,7 @@ typedef struct PgbgFixed
 	int			sec_context;
 	NameData	database;		/* to detect a renamed/recreated database */
 	pid_t		launcher_pid;
+	Size		queue_size;		/* bytes in the queue's ring */
 
 	/*
 	 * Written by the worker before it attaches to the queue as sender; the
@@ -76,6 +79,9 @@ extern void pgbg_worker_start_reading(PgbgWorker *w);
 extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
 
 /* worker_exec.c */
-extern void pgbg_execute_sql_string(const char *sql);
+extern void pgbg_execute_sql_string(const char *sql, Size queue_size);
+
+/* worker_dest.c */
+extern DestReceiver *pgbg_create_row_sender(Portal portal, Size queue_size);
 
 #endif							/* PG_BACKGROUND_H */

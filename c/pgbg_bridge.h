@@ -8,13 +8,16 @@
  *
  * Ownership, for every function below:
  *	- All memory is allocated and freed by C.  Go reads the input messages and
- *	  writes the output arrays only during the call, and keeps no reference to
- *	  any of them after it returns.
- *	- Spans written by Go point into C memory only: into a message body, or
- *	  into out->text.  They stay valid as long as C keeps those buffers.
+ *	  writes the output arrays only during the call, in place, and keeps no
+ *	  reference to any of them after it returns.
+ *	- Go writes offsets, never pointers: a span names an input message of the
+ *	  call (src >= 0) or out->text (src == PGBG_SRC_TEXT), and C adds the base.
+ *	  They stay valid as long as C keeps those buffers.
  *	- Go never calls back into C and never lets a panic escape: every export
  *	  recovers, writes a message into errbuf and returns PGBG_ERR_INTERNAL.
  *	- C raises PostgreSQL errors (ereport) only after the Go call returned.
+ *	- The structs below are shared with Go as they are (Go views C's arrays
+ *	  as slices of identical Go structs); pgbg_go_version checks the layout.
  */
 #ifndef PGBG_BRIDGE_H
 #define PGBG_BRIDGE_H
@@ -22,7 +25,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a struct or function below changes; checked at load. */
-#define PGBG_BRIDGE_VERSION 1
+#define PGBG_BRIDGE_VERSION 2
 
 /* Return codes of pgbg_go_parse */
 #define PGBG_OK				0	/* every message consumed */
@@ -39,7 +42,13 @@
 /*
  * One message as the worker sent it through shm_mq (see pqmq.c): a type byte
  * and the body, without the length word of the wire protocol.
+ *
+ * PGBG_MSG_ROWS is the worker's batch of rows (c/worker_dest.c): its body is
+ * a sequence of DataRow messages framed as on the wire ('D', int32 length
+ * counting itself, body).  Every other type is a protocol message.
  */
+#define PGBG_MSG_ROWS		'#'
+
 typedef struct PgbgRawMsg
 {
 	const uint8_t *body;
@@ -48,19 +57,24 @@ typedef struct PgbgRawMsg
 } PgbgRawMsg;
 
 /*
- * A byte range in C memory.  len == -1 means SQL NULL (ptr is NULL).  For the
- * string spans (command tags, error fields, column names) Go guarantees
- * ptr[len] == '\0', so C may use ptr as a C string.
+ * A byte range: len bytes at offset off of input message src's body, or of
+ * out->text when src == PGBG_SRC_TEXT.  len == -1 means SQL NULL.  For the
+ * string spans (command tags, error fields, column names) Go guarantees a
+ * NUL at off + len, so C may use the bytes as a C string.
  */
+#define PGBG_SRC_TEXT		(-1)
+
 typedef struct PgbgSpan
 {
-	const uint8_t *ptr;
+	int32_t		src;
+	int32_t		off;
 	int32_t		len;
 } PgbgSpan;
 
 /* What one message turned into */
 #define PGBG_EV_ROWDESC		1	/* cols[first .. first+count) */
-#define PGBG_EV_DATAROW		2	/* spans[first .. first+count), one per field */
+#define PGBG_EV_DATAROW		2	/* spans[first .. first+count), one per field;
+								 * datums[] at the same indexes */
 #define PGBG_EV_COMMAND		3	/* spans[first]: the command tag */
 #define PGBG_EV_ERROR		4	/* spans[first .. first+PGBG_EF_COUNT) */
 #define PGBG_EV_NOTICE		5	/* same layout as PGBG_EV_ERROR */
@@ -133,20 +147,47 @@ typedef struct PgbgColumn
 #define PGBG_CONV_INT8_TO_TEXT		10
 
 /*
+ * Values Go decodes itself, when the declared type is the worker's type (no
+ * domain, no typmod): the result is what the type's receive function would
+ * return, or a protocol error where it would raise one (out of range).
+ *	- by value: datums[k] holds the Datum (as Int32GetDatum, Float8GetDatum,
+ *	  ... build it on a 64-bit server; C uses these for 8-byte types only when
+ *	  FLOAT8PASSBYVAL);
+ *	- by reference: the value is copied into out->text at an 8-aligned offset
+ *	  and spans[k] names it there: a varlena with a 4-byte header
+ *	  (PGBG_DEC_VARLENA), or the 16 bytes of a uuid.
+ */
+#define PGBG_DEC_BOOL				32
+#define PGBG_DEC_INT2				33
+#define PGBG_DEC_INT4				34	/* also oid */
+#define PGBG_DEC_INT8				35
+#define PGBG_DEC_FLOAT4				36
+#define PGBG_DEC_FLOAT8				37
+#define PGBG_DEC_DATE				38
+#define PGBG_DEC_TIME				39
+#define PGBG_DEC_TIMESTAMP			40	/* also timestamptz */
+#define PGBG_DEC_VARLENA			41	/* text, varchar, bpchar, bytea */
+#define PGBG_DEC_UUID				42
+
+/*
  * Input/output block of pgbg_go_parse.  C owns every array and sets the
  * *_cap fields; Go sets the counts, *_need and consumed.
  */
 typedef struct PgbgParseOut
 {
-	/* conversion plan for DataRows: conv[i] is a PGBG_CONV_* for column i */
+	/*
+	 * plan for DataRows: conv[i] is a PGBG_CONV_* or PGBG_DEC_* for column i
+	 */
 	const int32_t *conv;
 	int32_t		nconv;			/* 0: no conversions */
 
 	PgbgEvent  *events;
 	int32_t		events_cap;
 	int32_t		nevents;
+	int32_t		events_need;	/* set with PGBG_FULL and consumed == 0 */
 
 	PgbgSpan   *spans;
+	uint64_t   *datums;			/* as many as spans */
 	int32_t		spans_cap;
 	int32_t		nspans;
 	int32_t		spans_need;		/* set with PGBG_FULL and consumed == 0 */
@@ -168,7 +209,10 @@ typedef struct PgbgParseOut
  * Exports of the Go library, looked up with dlsym by c/pgbg_go.c.
  */
 
-/* Returns PGBG_BRIDGE_VERSION of the library. */
+/*
+ * Returns PGBG_BRIDGE_VERSION of the library, or -1 if its view of the
+ * structs above differs from the header it was built with.
+ */
 typedef int32_t (*pgbg_go_version_fn) (void);
 
 /*

@@ -17,9 +17,9 @@
 #define MAX_INTERNAL_QUERY	(64 * 1024)
 
 static const char *
-field(const PgbgSpan *fields, int which)
+field(const char *const *fields, int which)
 {
-	return fields[which].len < 0 ? NULL : (const char *) fields[which].ptr;
+	return fields[which];
 }
 
 /*
@@ -80,7 +80,7 @@ worker_context(void *arg)
 }
 
 void
-pgbg_relay(const PgbgSpan *fields, bool is_error, int32 pid, const char *sql)
+pgbg_relay(const char *const *fields, bool is_error, int32 pid, const char *sql)
 {
 	ErrorData	edata;
 	const char *sqlstate = field(fields, PGBG_EF_SQLSTATE);

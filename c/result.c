@@ -1,23 +1,29 @@
 /*
  * result.c
  *		pg_background_result(): read a worker's protocol messages from its
- *		queue, have Go parse them in batches, and materialize the rows.
+ *		queue, have Go parse them, and materialize the rows.
  *
  * The wait loop.  The worker sets our latch whenever it writes into the
  * queue (shm_mq_send) and when it detaches; the postmaster sets it (via
  * SIGUSR1, bgw_notify_pid) when the worker stops.  We drain the queue
- * without blocking, copying small messages into a batch arena, and cross
- * into Go once per batch: when the queue is momentarily empty, the arena is
- * full, or a message too large for the arena arrives (that one is parsed in
- * place, without a copy).  Draining frees queue space, which wakes the
- * worker, so worker and launcher run in parallel.  Between batches we wait
- * (c/result_wait.c): for the latch, interrupts (cancel, statement_timeout,
- * termination), a client that goes away, and every deadlock_timeout a
- * check for a deadlock with the worker (c/deadlock.c).
+ * without blocking and cross into Go once per queue message, parsing it in
+ * place: rows arrive in batches of many DataRows per message
+ * (c/worker_dest.c), so that is once per batch.  Draining frees queue
+ * space, which wakes the worker, so worker and launcher run in parallel.
+ * When the queue is empty we wait (c/result_wait.c): for the latch,
+ * interrupts (cancel, statement_timeout, termination), a client that goes
+ * away, and every deadlock_timeout a check for a deadlock with the worker
+ * (c/deadlock.c).
+ *
+ * Encoding.  The worker sends text in the database encoding.  Receive
+ * functions of text-like types convert from the session's client_encoding
+ * (pq_getmsgtext), so while rows are decoded the session's client encoding
+ * is set to the database's, and set back before anything is reported.
  */
 #include "postgres.h"
 
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -32,11 +38,11 @@
 
 PG_FUNCTION_INFO_V1(pg_background_result);
 
-#define ARENA_SIZE			(256 * 1024)
-#define MAX_BATCH_MSGS		4096
-#define INITIAL_SPANS		(64 * 1024)
+/* Enough for a batch of the worker's (64 kB) in most cases; grown on need. */
+#define INITIAL_EVENTS		8192
+#define INITIAL_SPANS		(16 * 1024)
 #define INITIAL_COLS		256
-#define INITIAL_TEXT		(64 * 1024)
+#define INITIAL_TEXT		(128 * 1024)
 
 typedef struct ResultReader
 {
@@ -49,16 +55,17 @@ typedef struct ResultReader
 	char	   *last_tag;		/* last command tag, if none did */
 	bool		done;			/* ReadyForQuery seen */
 
-	/* the batch: message bodies copied into the arena */
-	PgbgRawMsg *msgs;
-	int			nmsgs;
-	char	   *arena;
-	Size		arena_used;
+	/* the message being parsed, in the queue or the handle's buffer */
+	PgbgRawMsg msg;
 
-	/* Go's output arrays, reused batch after batch */
+	/* Go's output arrays, reused message after message */
 	PgbgParseOut out;
 	Datum	   *values;
 	bool	   *isnull;
+
+	/* set while the session's client encoding is the database's */
+	bool		db_encoding;
+	int			client_encoding;
 } ResultReader;
 
 static void
@@ -74,10 +81,11 @@ static void
 init_out(PgbgParseOut *out)
 {
 	memset(out, 0, sizeof(PgbgParseOut));
-	out->events_cap = MAX_BATCH_MSGS;
+	out->events_cap = INITIAL_EVENTS;
 	out->events = palloc(sizeof(PgbgEvent) * out->events_cap);
 	out->spans_cap = INITIAL_SPANS;
 	out->spans = palloc(sizeof(PgbgSpan) * out->spans_cap);
+	out->datums = palloc(sizeof(uint64_t) * out->spans_cap);
 	out->cols_cap = INITIAL_COLS;
 	out->cols = palloc(sizeof(PgbgColumn) * out->cols_cap);
 	out->text_cap = INITIAL_TEXT;
@@ -91,10 +99,17 @@ grow_out(ResultReader *r)
 	PgbgParseOut *out = &r->out;
 	bool		grew = false;
 
+	if (out->events_need > out->events_cap)
+	{
+		out->events_cap = out->events_need;
+		out->events = repalloc_huge(out->events, sizeof(PgbgEvent) * (Size) out->events_cap);
+		grew = true;
+	}
 	if (out->spans_need > out->spans_cap)
 	{
 		out->spans_cap = out->spans_need;
 		out->spans = repalloc_huge(out->spans, sizeof(PgbgSpan) * (Size) out->spans_cap);
+		out->datums = repalloc_huge(out->datums, sizeof(uint64_t) * (Size) out->spans_cap);
 		grew = true;
 	}
 	if (out->cols_need > out->cols_cap)
@@ -113,6 +128,8 @@ grow_out(ResultReader *r)
 		protocol_error(r, "parser made no progress");
 }
 
+static void handle_event_list(ResultReader *r);
+
 static void
 handle_rowdesc(ResultReader *r, const PgbgEvent *ev)
 {
@@ -120,12 +137,45 @@ handle_rowdesc(ResultReader *r, const PgbgEvent *ev)
 	r->got_rowdesc = true;
 }
 
+/*
+ * Decode rows in the database encoding (see the top of the file), or stop
+ * doing so.  SetClientEncoding only switches to a conversion the session
+ * has prepared: its own client_encoding's.
+ */
+static void
+use_db_encoding(ResultReader *r, bool on)
+{
+	if (on == r->db_encoding)
+		return;
+	if (on)
+	{
+		r->client_encoding = pg_get_client_encoding();
+		if (r->client_encoding == GetDatabaseEncoding())
+			return;
+		SetClientEncoding(GetDatabaseEncoding());
+		r->db_encoding = true;
+	}
+	else
+	{
+		r->db_encoding = false;
+		if (SetClientEncoding(r->client_encoding) < 0)
+			elog(WARNING, "could not restore client encoding %s",
+				 pg_encoding_to_char(r->client_encoding));
+	}
+}
+
 static void
 handle_datarow(ResultReader *r, const PgbgEvent *ev)
 {
+	DecodeSource src;
+
 	if (!r->got_rowdesc)
 		protocol_error(r, "DataRow without RowDescription");
-	pgbg_decode_row(&r->plan, &r->out.spans[ev->first], ev->count,
+	use_db_encoding(r, true);
+	src.msgs = &r->msg;
+	src.text = r->out.text;
+	pgbg_decode_row(&r->plan, &src, &r->out.spans[ev->first],
+					&r->out.datums[ev->first], ev->count,
 					r->values, r->isnull, r->pid);
 	tuplestore_putvalues(r->store, r->desc, r->values, r->isnull);
 	ResetExprContext(r->plan.econtext);
@@ -140,12 +190,41 @@ handle_command(ResultReader *r, const PgbgEvent *ev)
 		return;
 	if (r->last_tag != NULL)
 		pfree(r->last_tag);
-	r->last_tag = pnstrdup((const char *) tag->ptr, tag->len);
+	r->last_tag = pnstrdup(pgbg_span_ptr(&r->msg, r->out.text, tag), tag->len);
+}
+
+static void
+handle_report(ResultReader *r, const PgbgEvent *ev)
+{
+	const char *fields[PGBG_EF_COUNT];
+
+	use_db_encoding(r, false);
+	for (int i = 0; i < PGBG_EF_COUNT; i++)
+	{
+		const PgbgSpan *f = &r->out.spans[ev->first + i];
+
+		fields[i] = f->len < 0 ? NULL : pgbg_span_ptr(&r->msg, r->out.text, f);
+	}
+	pgbg_relay(fields, ev->kind == PGBG_EV_ERROR, r->pid, r->w->sql);
 }
 
 /* Act on the events of one Go call, in message order. */
 static void
 handle_events(ResultReader *r)
+{
+	PG_TRY();
+	{
+		handle_event_list(r);
+	}
+	PG_FINALLY();
+	{
+		use_db_encoding(r, false);
+	}
+	PG_END_TRY();
+}
+
+static void
+handle_event_list(ResultReader *r)
 {
 	for (int i = 0; i < r->out.nevents; i++)
 	{
@@ -164,8 +243,7 @@ handle_events(ResultReader *r)
 				break;
 			case PGBG_EV_ERROR:
 			case PGBG_EV_NOTICE:
-				pgbg_relay(&r->out.spans[ev->first], ev->kind == PGBG_EV_ERROR,
-						   r->pid, r->w->sql);
+				handle_report(r, ev);
 				break;
 			case PGBG_EV_READY:
 				r->done = true;
@@ -197,7 +275,7 @@ parse_messages(ResultReader *r, const PgbgRawMsg *msgs, int n)
 		out->conv = r->got_rowdesc ? r->plan.conv : NULL;
 		out->nconv = r->got_rowdesc ? r->plan.natts : 0;
 		out->nevents = out->nspans = out->ncols = out->text_used = 0;
-		out->spans_need = out->cols_need = out->text_need = 0;
+		out->events_need = out->spans_need = out->cols_need = out->text_need = 0;
 		out->consumed = 0;
 		errbuf[0] = '\0';
 
@@ -222,49 +300,22 @@ parse_messages(ResultReader *r, const PgbgRawMsg *msgs, int n)
 	}
 }
 
-static void
-flush_batch(ResultReader *r)
-{
-	if (r->nmsgs > 0)
-		parse_messages(r, r->msgs, r->nmsgs);
-	r->nmsgs = 0;
-	r->arena_used = 0;
-}
-
 /*
- * Take one message just received.  Its memory is valid only until the next
- * shm_mq_receive: copy it into the arena, or parse it now if it is large.
+ * Parse one message just received, in place: its memory is valid only
+ * until the next shm_mq_receive, and every event it made is handled (rows
+ * copied into the tuplestore) before that.
  */
 static void
 take_message(ResultReader *r, const char *data, Size nbytes)
 {
-	PgbgRawMsg *m;
-
 	if (nbytes == 0)
 		protocol_error(r, "empty message");
 	if (nbytes - 1 > PG_INT32_MAX)
 		protocol_error(r, "message too large");
-
-	if (nbytes - 1 > ARENA_SIZE / 4)
-	{
-		PgbgRawMsg	big;
-
-		flush_batch(r);
-		big.type = (uint8_t) data[0];
-		big.body = (const uint8_t *) data + 1;
-		big.len = (uint32_t) (nbytes - 1);
-		parse_messages(r, &big, 1);
-		return;
-	}
-	if (r->arena_used + nbytes > ARENA_SIZE || r->nmsgs == MAX_BATCH_MSGS)
-		flush_batch(r);
-
-	memcpy(r->arena + r->arena_used, data + 1, nbytes - 1);
-	m = &r->msgs[r->nmsgs++];
-	m->type = (uint8_t) data[0];
-	m->body = (const uint8_t *) r->arena + r->arena_used;
-	m->len = (uint32_t) (nbytes - 1);
-	r->arena_used += nbytes - 1;
+	r->msg.type = (uint8_t) data[0];
+	r->msg.body = (const uint8_t *) data + 1;
+	r->msg.len = (uint32_t) (nbytes - 1);
+	parse_messages(r, &r->msg, 1);
 }
 
 static void
@@ -286,10 +337,6 @@ read_until_done(ResultReader *r)
 			continue;
 		}
 
-		/* Nothing more right now: parse what we have. */
-		flush_batch(r);
-		if (r->done)
-			break;
 		if (res == SHM_MQ_DETACHED)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -305,14 +352,24 @@ read_until_done(ResultReader *r)
 static void
 emit_command_tag(ResultReader *r)
 {
+	PgbgRawMsg	msg;
 	PgbgSpan	tag;
+	uint64_t	unused = 0;
+	DecodeSource src;
 
 	if (r->last_tag == NULL)
 		return;
 	pgbg_plan_command_tag(&r->plan, r->desc);
-	tag.ptr = (const uint8_t *) r->last_tag;
-	tag.len = strlen(r->last_tag);
-	pgbg_decode_row(&r->plan, &tag, 1, r->values, r->isnull, r->pid);
+	msg.type = 'C';
+	msg.body = (const uint8_t *) r->last_tag;
+	msg.len = strlen(r->last_tag);
+	tag.src = 0;
+	tag.off = 0;
+	tag.len = msg.len;
+	src.msgs = &msg;
+	src.text = NULL;
+	pgbg_decode_row(&r->plan, &src, &tag, &unused, 1, r->values, r->isnull,
+					r->pid);
 	tuplestore_putvalues(r->store, r->desc, r->values, r->isnull);
 	ResetExprContext(r->plan.econtext);
 }
@@ -374,8 +431,6 @@ pg_background_result(PG_FUNCTION_ARGS)
 	r.desc = CreateTupleDescCopy(desc);
 	r.store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
 									false, work_mem);
-	r.msgs = palloc(sizeof(PgbgRawMsg) * MAX_BATCH_MSGS);
-	r.arena = palloc(ARENA_SIZE);
 	init_out(&r.out);
 	r.values = palloc(sizeof(Datum) * Max(r.desc->natts, 1));
 	r.isnull = palloc(sizeof(bool) * Max(r.desc->natts, 1));

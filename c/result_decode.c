@@ -4,6 +4,8 @@
  *
  * For each column, the cheapest exact path from the worker's value to the
  * declared type:
+ *	- same common base type (int, float, bool, date/time, text, bytea, uuid;
+ *	  no typmod): Go makes the Datum (PGBG_DEC_*), no function call here;
  *	- same type (or a domain over it): the declared type's receive/input
  *	  function; a domain's checks its constraints;
  *	- an integer widening, integer to numeric or text, float4 to float8:
@@ -61,6 +63,49 @@ go_conversion(Oid wtype, Oid dbase)
 		case FLOAT4OID:
 			return dbase == FLOAT8OID ? PGBG_CONV_FLOAT4_TO_FLOAT8 :
 				PGBG_CONV_NONE;
+		default:
+			return PGBG_CONV_NONE;
+	}
+}
+
+/*
+ * The Go decoding for a binary value of the declared type itself, if one
+ * applies: the declared type is a base type (no domain checks to run) and
+ * its typmod changes nothing.
+ */
+static int32
+go_decoding(Oid dtype, int32 dtypmod)
+{
+	switch (dtype)
+	{
+		case BOOLOID:
+			return PGBG_DEC_BOOL;
+		case INT2OID:
+			return PGBG_DEC_INT2;
+		case INT4OID:
+		case OIDOID:
+			return PGBG_DEC_INT4;
+		case FLOAT4OID:
+			return PGBG_DEC_FLOAT4;
+		case DATEOID:
+			return PGBG_DEC_DATE;
+		case INT8OID:
+			return FLOAT8PASSBYVAL ? PGBG_DEC_INT8 : PGBG_CONV_NONE;
+		case FLOAT8OID:
+			return FLOAT8PASSBYVAL ? PGBG_DEC_FLOAT8 : PGBG_CONV_NONE;
+		case TIMEOID:
+			return FLOAT8PASSBYVAL && dtypmod < 0 ? PGBG_DEC_TIME : PGBG_CONV_NONE;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return FLOAT8PASSBYVAL && dtypmod < 0 ? PGBG_DEC_TIMESTAMP : PGBG_CONV_NONE;
+		case TEXTOID:
+		case BYTEAOID:
+			return PGBG_DEC_VARLENA;
+		case VARCHAROID:
+		case BPCHAROID:
+			return dtypmod < 0 ? PGBG_DEC_VARLENA : PGBG_CONV_NONE;
+		case UUIDOID:
+			return PGBG_DEC_UUID;
 		default:
 			return PGBG_CONV_NONE;
 	}
@@ -168,7 +213,15 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		memset(cp, 0, sizeof(ColumnPlan));
 		plan->conv[i] = PGBG_CONV_NONE;
 
-		if (wtype == dtype || wtype == dbase)
+		if (wtype == dtype && binary &&
+			(plan->conv[i] = go_decoding(dtype, att->atttypmod)) != PGBG_CONV_NONE)
+		{
+			bool		byval = plan->conv[i] != PGBG_DEC_VARLENA &&
+				plan->conv[i] != PGBG_DEC_UUID;
+
+			cp->mode = byval ? COL_GO_BYVAL : COL_GO_BYREF;
+		}
+		else if (wtype == dtype || wtype == dbase)
 		{
 			/* Domain recv/input check the domain's constraints. */
 			cp->mode = binary ? COL_RECV : COL_INPUT;
@@ -213,7 +266,8 @@ pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc)
 
 /* Run the io function on one non-NULL or NULL value. */
 static Datum
-call_io(ResultPlan *plan, ColumnPlan *cp, const PgbgSpan *f)
+call_io(ResultPlan *plan, ColumnPlan *cp, const DecodeSource *src,
+		const PgbgSpan *f)
 {
 	StringInfo	buf = &plan->scratch;
 	Datum		d;
@@ -231,7 +285,7 @@ call_io(ResultPlan *plan, ColumnPlan *cp, const PgbgSpan *f)
 	 * StringInfo it may rely on.
 	 */
 	resetStringInfo(buf);
-	appendBinaryStringInfo(buf, (const char *) f->ptr, f->len);
+	appendBinaryStringInfo(buf, pgbg_span_ptr(src->msgs, src->text, f), f->len);
 	if (!cp->binary)
 		return InputFunctionCall(&cp->io, buf->data, cp->ioparam, cp->io_typmod);
 
@@ -244,7 +298,8 @@ call_io(ResultPlan *plan, ColumnPlan *cp, const PgbgSpan *f)
 }
 
 void
-pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields, int nfields,
+pgbg_decode_row(ResultPlan *plan, const DecodeSource *src,
+				const PgbgSpan *fields, const uint64_t *datums, int nfields,
 				Datum *values, bool *isnull, int32 pid)
 {
 	MemoryContext old;
@@ -259,16 +314,25 @@ pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields, int nfields,
 	for (int i = 0; i < nfields; i++)
 	{
 		ColumnPlan *cp = &plan->cols[i];
-		Datum		d = call_io(plan, cp, &fields[i]);
-		bool		null = (fields[i].len < 0);
+		const PgbgSpan *f = &fields[i];
+		bool		null = (f->len < 0);
+		Datum		d;
 
-		if (cp->mode == COL_COERCE)
+		if (cp->mode == COL_GO_BYVAL)
+			d = null ? (Datum) 0 : (Datum) datums[i];
+		else if (cp->mode == COL_GO_BYREF)
+			d = null ? (Datum) 0 : PointerGetDatum(src->text + f->off);
+		else
 		{
-			/* EEOP_PARAM_EXTERN reads the params from the econtext. */
-			cp->params->params[0].value = d;
-			cp->params->params[0].isnull = null;
-			plan->econtext->ecxt_param_list_info = cp->params;
-			d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
+			d = call_io(plan, cp, src, f);
+			if (cp->mode == COL_COERCE)
+			{
+				/* EEOP_PARAM_EXTERN reads the params from the econtext. */
+				cp->params->params[0].value = d;
+				cp->params->params[0].isnull = null;
+				plan->econtext->ecxt_param_list_info = cp->params;
+				d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
+			}
 		}
 		values[i] = d;
 		isnull[i] = null;

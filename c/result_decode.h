@@ -18,6 +18,8 @@
 
 typedef enum ColumnMode
 {
+	COL_GO_BYVAL,				/* Go made the Datum: out->datums[k] */
+	COL_GO_BYREF,				/* Go copied the value into out->text */
 	COL_RECV,					/* binary; receive function of the declared
 								 * type (Go may have converted the bytes) */
 	COL_INPUT,					/* text; input function of the declared type */
@@ -45,6 +47,19 @@ typedef struct ResultPlan
 	StringInfoData scratch;		/* NUL-terminated copy of the current value */
 } ResultPlan;
 
+/* Where Go's output spans point: the messages of the call, or out->text. */
+typedef struct DecodeSource
+{
+	const PgbgRawMsg *msgs;
+	const uint8_t *text;
+} DecodeSource;
+
+static inline const char *
+pgbg_span_ptr(const PgbgRawMsg *msgs, const uint8_t *text, const PgbgSpan *sp)
+{
+	return (const char *) (sp->src == PGBG_SRC_TEXT ? text : msgs[sp->src].body) + sp->off;
+}
+
 /*
  * Build the plan for one RowDescription (cols[0..ncols)) against the
  * declared tuple descriptor.  Memory comes from the current context, which
@@ -58,10 +73,12 @@ extern void pgbg_plan_columns(ResultPlan *plan, TupleDesc desc,
 extern void pgbg_plan_command_tag(ResultPlan *plan, TupleDesc desc);
 
 /*
- * Decode one DataRow (fields[0..nfields)) into values/isnull, allocating in
- * plan->econtext's per-tuple memory.
+ * Decode one DataRow (fields[0..nfields), datums[0..nfields)) into
+ * values/isnull, allocating in plan->econtext's per-tuple memory.  By-
+ * reference values may point into src->text.
  */
-extern void pgbg_decode_row(ResultPlan *plan, const PgbgSpan *fields,
+extern void pgbg_decode_row(ResultPlan *plan, const DecodeSource *src,
+							const PgbgSpan *fields, const uint64_t *datums,
 							int nfields, Datum *values, bool *isnull,
 							int32 pid);
 

@@ -104,7 +104,7 @@ pg_background_worker_main(Datum main_arg)
 	 */
 	PG_TRY();
 	{
-		pgbg_execute_sql_string(sql);
+		pgbg_execute_sql_string(sql, fixed->queue_size);
 	}
 	PG_CATCH();
 	{

@@ -8,7 +8,8 @@
  *		that is the whole string runs as top level, which VACUUM, CREATE
  *		INDEX CONCURRENTLY and CREATE DATABASE need.
  *
- * Results go to DestRemote, i.e. into the queue (pq_redirect_to_shm_mq).
+ * Rows go into the queue in batches (worker_dest.c); everything else goes
+ * through DestRemote, i.e. into the queue too (pq_redirect_to_shm_mq).
  * Columns go in binary where the type (and everything inside it) has
  * send/receive functions, otherwise in text.
  */
@@ -20,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
@@ -119,7 +121,8 @@ reject_client_copy(RawStmt *parsetree)
 }
 
 static void
-run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt)
+run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt,
+			  Size queue_size)
 {
 	CommandTag	tag = CreateCommandTag(parsetree->stmt);
 	bool		snapshot_set = false;
@@ -155,18 +158,23 @@ run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt)
 
 	/* The receiver too must survive a commit inside PortalRun. */
 	oldcontext = MemoryContextSwitchTo(tree_cxt);
-	receiver = CreateDestReceiver(DestRemote);
-	SetRemoteDestReceiverParams(receiver, portal);
+	receiver = pgbg_create_row_sender(portal, queue_size);
 	(void) pgbg_portal_run(portal, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 	MemoryContextSwitchTo(oldcontext);
 
+	/*
+	 * The launcher reads text in the database encoding: a SET client_encoding
+	 * in the SQL string must not change what we send (worker_dest.c).
+	 */
+	SetClientEncoding(GetDatabaseEncoding());
+
 	EndCommand(&qc, DestRemote, false);
 }
 
 void
-pgbg_execute_sql_string(const char *sql)
+pgbg_execute_sql_string(const char *sql, Size queue_size)
 {
 	List	   *parsetrees;
 	bool		implicit_block;
@@ -210,7 +218,7 @@ pgbg_execute_sql_string(const char *sql)
 		if (implicit_block)
 			BeginImplicitTransactionBlock();
 
-		run_statement(parsetree, sql, tree_cxt);
+		run_statement(parsetree, sql, tree_cxt, queue_size);
 
 		if (last)
 		{

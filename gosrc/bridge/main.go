@@ -3,8 +3,9 @@
 // between the C structs of c/pgbg_bridge.h and package wire.
 //
 // Ownership: every array and buffer is C's. Go reads and writes them only
-// during a call, through unsafe.Slice views, and keeps none of them; the
-// spans it writes point into C memory only. No panic leaves a call.
+// during a call, through unsafe.Slice views, and keeps none of them; what
+// it writes are offsets (wire.Span), which C turns into pointers. No panic
+// leaves a call.
 package main
 
 /*
@@ -23,7 +24,37 @@ import (
 func main() {}
 
 //export pgbg_go_version
-func pgbg_go_version() C.int32_t { return C.PGBG_BRIDGE_VERSION }
+func pgbg_go_version() C.int32_t {
+	if !layoutMatches() {
+		return -1
+	}
+	return C.PGBG_BRIDGE_VERSION
+}
+
+// layoutMatches checks that the wire structs Go writes into C's arrays
+// have the layout of the C structs they stand for.
+func layoutMatches() bool {
+	var sp C.PgbgSpan
+	var ev C.PgbgEvent
+	var col C.PgbgColumn
+	return unsafe.Sizeof(wire.Span{}) == unsafe.Sizeof(sp) &&
+		unsafe.Offsetof(wire.Span{}.Src) == unsafe.Offsetof(sp.src) &&
+		unsafe.Offsetof(wire.Span{}.Off) == unsafe.Offsetof(sp.off) &&
+		unsafe.Offsetof(wire.Span{}.Len) == unsafe.Offsetof(sp.len) &&
+		unsafe.Sizeof(wire.Event{}) == unsafe.Sizeof(ev) &&
+		unsafe.Offsetof(wire.Event{}.Kind) == unsafe.Offsetof(ev.kind) &&
+		unsafe.Offsetof(wire.Event{}.First) == unsafe.Offsetof(ev.first) &&
+		unsafe.Offsetof(wire.Event{}.Count) == unsafe.Offsetof(ev.count) &&
+		unsafe.Sizeof(wire.Column{}) == unsafe.Sizeof(col) &&
+		unsafe.Offsetof(wire.Column{}.Name) == unsafe.Offsetof(col.name) &&
+		unsafe.Offsetof(wire.Column{}.TableOID) == unsafe.Offsetof(col.table_oid) &&
+		unsafe.Offsetof(wire.Column{}.Attnum) == unsafe.Offsetof(col.attnum) &&
+		unsafe.Offsetof(wire.Column{}.TypeOID) == unsafe.Offsetof(col.type_oid) &&
+		unsafe.Offsetof(wire.Column{}.Typlen) == unsafe.Offsetof(col.typlen) &&
+		unsafe.Offsetof(wire.Column{}.Typmod) == unsafe.Offsetof(col.typmod) &&
+		unsafe.Offsetof(wire.Column{}.Format) == unsafe.Offsetof(col.format) &&
+		wire.TextSrc == C.PGBG_SRC_TEXT && wire.MsgRows == C.PGBG_MSG_ROWS
+}
 
 // Scratch state, reused across calls (calls come from one backend thread).
 // Reset at the start of every call, so a recovered panic cannot poison
@@ -31,13 +62,23 @@ func pgbg_go_version() C.int32_t { return C.PGBG_BRIDGE_VERSION }
 var (
 	scratchMsgs []wire.RawMsg
 	scratchOut  wire.Output
-	scratchConv []int32
 )
+
+// view is a Go slice over n elements of a C array (nil for none).
+func view[T any](p unsafe.Pointer, n C.int32_t) []T {
+	if p == nil || n <= 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(p), int(n))
+}
 
 //export pgbg_go_parse
 func pgbg_go_parse(msgs *C.PgbgRawMsg, nmsgs C.int32_t, out *C.PgbgParseOut,
 	errbuf *C.char, errlen C.int32_t) (rc C.int32_t) {
+	o := &scratchOut
 	defer func() {
+		*o = wire.Output{} // drop the views of C memory
+		clear(scratchMsgs)
 		if r := recover(); r != nil {
 			setErr(errbuf, errlen, fmt.Sprintf("panic: %v", r))
 			rc = C.PGBG_ERR_INTERNAL
@@ -63,40 +104,35 @@ func pgbg_go_parse(msgs *C.PgbgRawMsg, nmsgs C.int32_t, out *C.PgbgParseOut,
 		}
 		scratchMsgs = append(scratchMsgs, wire.RawMsg{Type: byte(raw[i]._type), Body: body})
 	}
-	scratchConv = scratchConv[:0]
-	if out.nconv > 0 && out.conv != nil {
-		for _, c := range unsafe.Slice(out.conv, int(out.nconv)) {
-			scratchConv = append(scratchConv, int32(c))
-		}
-	}
+	conv := view[int32](unsafe.Pointer(out.conv), out.nconv)
 
-	o := &scratchOut
-	o.Events = grow(o.Events, int(out.events_cap-out.nevents))
-	o.Spans = grow(o.Spans, int(out.spans_cap-out.nspans))
-	o.Cols = grow(o.Cols, int(out.cols_cap-out.ncols))
-	o.NEvents, o.NSpans, o.NCols = 0, 0, 0
-	o.SpansNeed, o.ColsNeed, o.TextNeed, o.Consumed = 0, 0, 0, 0
-	// Text is written in place: converted values and error fields go
-	// straight into C's buffer.
-	o.Text = nil
-	if out.text_cap > out.text_used {
-		o.Text = unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(out.text), int(out.text_used))),
-			int(out.text_cap-out.text_used))
+	// Go appends to C's arrays in place, from the counts C set.
+	*o = wire.Output{
+		Events:  view[wire.Event](unsafe.Pointer(out.events), out.events_cap),
+		NEvents: int(out.nevents),
+		Spans:   view[wire.Span](unsafe.Pointer(out.spans), out.spans_cap),
+		Datums:  view[uint64](unsafe.Pointer(out.datums), out.spans_cap),
+		NSpans:  int(out.nspans),
+		Cols:    view[wire.Column](unsafe.Pointer(out.cols), out.cols_cap),
+		NCols:   int(out.ncols),
+		Text:    view[byte](unsafe.Pointer(out.text), out.text_cap),
+		NText:   int(out.text_used),
 	}
-	o.NText = 0
-
-	status, err := wire.ParseBatch(scratchMsgs, scratchConv, o)
-	publish(raw, out, o)
-	clear(scratchMsgs) // drop the views of C memory
-	o.Text = nil
+	status, err := wire.ParseBatch(scratchMsgs, conv, o)
+	out.nevents = C.int32_t(o.NEvents)
+	out.nspans = C.int32_t(o.NSpans)
+	out.ncols = C.int32_t(o.NCols)
+	out.text_used = C.int32_t(o.NText)
+	out.consumed += C.int32_t(o.Consumed)
 	if err != nil {
 		setErr(errbuf, errlen, err.Error())
 		return C.PGBG_ERR_PROTOCOL
 	}
 	if status == wire.Full && o.Consumed == 0 {
-		out.spans_need = C.int32_t(int(out.nspans) + o.SpansNeed)
-		out.cols_need = C.int32_t(int(out.ncols) + o.ColsNeed)
-		out.text_need = C.int32_t(int(out.text_used) + o.TextNeed)
+		out.events_need = C.int32_t(o.EventsNeed)
+		out.spans_need = C.int32_t(o.SpansNeed)
+		out.cols_need = C.int32_t(o.ColsNeed)
+		out.text_need = C.int32_t(o.TextNeed)
 	}
 	return C.int32_t(status)
 }
@@ -107,63 +143,10 @@ func arraysValid(out *C.PgbgParseOut) bool {
 	}
 	return ok(unsafe.Pointer(out.events), out.nevents, out.events_cap) &&
 		ok(unsafe.Pointer(out.spans), out.nspans, out.spans_cap) &&
+		ok(unsafe.Pointer(out.datums), out.nspans, out.spans_cap) &&
 		ok(unsafe.Pointer(out.cols), out.ncols, out.cols_cap) &&
 		ok(unsafe.Pointer(out.text), out.text_used, out.text_cap) &&
-		out.nconv >= 0
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
-}
-
-// publish appends what wire produced to C's arrays, turning offsets into
-// pointers into the message bodies or C's text buffer.
-func publish(raw []C.PgbgRawMsg, out *C.PgbgParseOut, o *wire.Output) {
-	textBase := unsafe.Add(unsafe.Pointer(out.text), int(out.text_used))
-	toC := func(sp wire.Span) C.PgbgSpan {
-		if sp.Len < 0 {
-			return C.PgbgSpan{ptr: nil, len: -1}
-		}
-		var base unsafe.Pointer
-		if sp.Src == wire.TextSrc {
-			base = textBase
-		} else {
-			base = unsafe.Pointer(raw[sp.Src].body)
-		}
-		return C.PgbgSpan{ptr: (*C.uint8_t)(unsafe.Add(base, int(sp.Off))), len: C.int32_t(sp.Len)}
-	}
-
-	events := unsafe.Slice(out.events, int(out.events_cap))
-	for _, ev := range o.Events[:o.NEvents] {
-		first := ev.First
-		switch ev.Kind {
-		case wire.EvRowDesc:
-			first += int32(out.ncols)
-		case wire.EvDataRow, wire.EvCommand, wire.EvError, wire.EvNotice:
-			first += int32(out.nspans)
-		}
-		events[out.nevents] = C.PgbgEvent{kind: C.int32_t(ev.Kind), first: C.int32_t(first), count: C.int32_t(ev.Count)}
-		out.nevents++
-	}
-	spans := unsafe.Slice(out.spans, int(out.spans_cap))
-	for _, sp := range o.Spans[:o.NSpans] {
-		spans[out.nspans] = toC(sp)
-		out.nspans++
-	}
-	cols := unsafe.Slice(out.cols, int(out.cols_cap))
-	for _, c := range o.Cols[:o.NCols] {
-		cols[out.ncols] = C.PgbgColumn{
-			name: toC(c.Name), table_oid: C.uint32_t(c.TableOID), attnum: C.int16_t(c.Attnum),
-			type_oid: C.uint32_t(c.TypeOID), typlen: C.int16_t(c.Typlen),
-			typmod: C.int32_t(c.Typmod), format: C.int16_t(c.Format),
-		}
-		out.ncols++
-	}
-	out.text_used += C.int32_t(o.NText)
-	out.consumed += C.int32_t(o.Consumed)
+		out.nconv >= 0 && (out.nconv == 0 || out.conv != nil)
 }
 
 // setErr writes msg into C's errbuf, NUL-terminated and truncated.

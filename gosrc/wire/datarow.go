@@ -1,55 +1,184 @@
 package wire
 
 import (
-	"github.com/jackc/pgx/v5/pgproto3"
+	"encoding/binary"
 
 	"github.com/pg-background/pg_background/gosrc/convert"
 )
 
-// Scratch DataRow reused across calls: its Values slice is re-sliced by
-// Decode, and it references the previous body only until the next Decode.
-var row pgproto3.DataRow
+// MsgRows is the worker's batch of rows (PGBG_MSG_ROWS): DataRow messages
+// framed as on the wire, one after the other.
+const MsgRows = '#'
 
-// dataRow: 'D'. One Span per field pointing into the body, or into Text
-// for a value converted according to conv.
-func dataRow(src int32, body []byte, conv []int32, out *Output) (Event, need, bool, error) {
-	if err := row.Decode(body); err != nil {
-		return Event{}, need{}, false, protoErr("invalid DataRow message: %v", err)
+// align is where by-reference values start in Text (MAXALIGN).
+const align = 8
+
+// A DataRow body is an int16 field count, then per field an int32 length
+// (-1 for NULL) and that many bytes. pgproto3.DataRow decodes it into a
+// slice of sub-slices; on this path, run for every row, the fields are
+// walked to offsets directly instead (no slice headers, no GC write
+// barriers), in two passes: rowNeed checks the framing and sizes the
+// output, dataRow fills it.
+
+// rowNeed checks a DataRow body and returns its field count and what it
+// asks of Output.
+func rowNeed(body []byte, conv []int32) (int, need, error) {
+	if len(body) < 2 {
+		return 0, need{}, protoErr("invalid DataRow message: %d bytes, want at least 2", len(body))
 	}
-	defer func() { clear(row.Values) }() // drop references to body
-	vals := row.Values
-	n := need{spans: len(vals)}
-	for i := range vals {
-		if i < len(conv) && conv[i] != convert.None && vals[i] != nil {
-			n.text += convert.MaxLen
+	nf := int(binary.BigEndian.Uint16(body))
+	n := need{events: 1, spans: nf}
+	p := 2
+	for i := 0; i < nf; i++ {
+		if len(body)-p < 4 {
+			return 0, need{}, protoErr("invalid DataRow message: field %d: length word missing", i+1)
 		}
+		l := int32(binary.BigEndian.Uint32(body[p:]))
+		p += 4
+		if l == -1 {
+			continue
+		}
+		if l < 0 || int(l) > len(body)-p {
+			return 0, need{}, protoErr("invalid DataRow message: field %d: length %d with %d bytes left", i+1, l, len(body)-p)
+		}
+		if i < len(conv) {
+			switch c := conv[i]; {
+			case convert.IsDecode(c):
+				if convert.IsByRef(c) {
+					n.text += align - 1 + convert.ByRefLen(c, body[p:p+int(l)])
+				}
+			case c != convert.None:
+				n.text += convert.MaxLen
+			}
+		}
+		p += int(l)
+	}
+	if p != len(body) {
+		return 0, need{}, protoErr("invalid DataRow message: %d bytes after the last field", len(body)-p)
+	}
+	return nf, n, nil
+}
+
+// dataRow: 'D', whose body lies inside whole, the body of input message
+// src (the same slice for a plain DataRow; the batch for one inside a
+// MsgRows). One Span per field: into whole, or into Text for a value
+// converted or decoded by reference; Datums[k] for one decoded by value.
+func dataRow(src int32, whole, body []byte, conv []int32, out *Output) (Event, need, bool, error) {
+	nf, n, err := rowNeed(body, conv)
+	if err != nil {
+		return Event{}, need{}, false, err
 	}
 	if out.NSpans+n.spans > len(out.Spans) || out.NText+n.text > len(out.Text) {
 		return Event{}, n, true, nil
 	}
-	ev := Event{Kind: EvDataRow, First: int32(out.NSpans), Count: int32(len(vals))}
-	for i, v := range vals {
-		sp := &out.Spans[out.NSpans]
-		switch {
-		case v == nil:
+	base, ok := offsetIn(whole, body)
+	if !ok && len(body) > 0 {
+		return Event{}, n, false, protoErr("invalid DataRow message: body outside its message")
+	}
+	ev := Event{Kind: EvDataRow, First: int32(out.NSpans), Count: int32(nf)}
+	p := 2
+	for i := 0; i < nf; i++ {
+		k := out.NSpans
+		sp := &out.Spans[k]
+		l := int32(binary.BigEndian.Uint32(body[p:]))
+		p += 4
+		if l == -1 {
 			*sp = Span{Src: src, Off: 0, Len: -1}
-		case i < len(conv) && conv[i] != convert.None:
+			out.NSpans++
+			continue
+		}
+		v := body[p : p+int(l)]
+		c := int32(convert.None)
+		if i < len(conv) {
+			c = conv[i]
+		}
+		switch {
+		case c == convert.None:
+			*sp = Span{Src: src, Off: base + int32(p), Len: l}
+		case convert.IsDecode(c) && convert.IsByRef(c):
+			start := (out.NText + align - 1) &^ (align - 1)
+			var used int
+			used, err = convert.AppendByRef(c, v, out.Text[start:])
+			out.NText = start + used
+			*sp = Span{Src: TextSrc, Off: int32(start), Len: int32(used)}
+		case convert.IsDecode(c):
+			out.Datums[k], err = convert.DecodeByValue(c, v)
+			*sp = Span{Src: src, Off: base + int32(p), Len: l}
+		default:
 			var buf [convert.MaxLen]byte
-			res, err := convert.Append(conv[i], v, buf[:0])
-			if err != nil {
-				return Event{}, n, false, protoErr("invalid DataRow message: column %d: %v", i+1, err)
-			}
+			var res []byte
+			res, err = convert.Append(c, v, buf[:0])
 			start := out.NText
 			out.NText += copy(out.Text[start:start+convert.MaxLen], res)
 			*sp = Span{Src: TextSrc, Off: int32(start), Len: int32(len(res))}
-		default:
-			off, ok := offsetIn(body, v)
-			if !ok {
-				return Event{}, n, false, protoErr("invalid DataRow message: field %d out of bounds", i+1)
-			}
-			*sp = Span{Src: src, Off: off, Len: int32(len(v))}
 		}
+		if err != nil {
+			return Event{}, n, false, protoErr("invalid DataRow message: column %d: %v", i+1, err)
+		}
+		p += int(l)
 		out.NSpans++
 	}
 	return ev, n, false, nil
+}
+
+// nextFrame splits the next wire-framed message off a MsgRows body.
+func nextFrame(rest []byte) (typ byte, body, tail []byte, err error) {
+	if len(rest) < 5 {
+		return 0, nil, nil, protoErr("invalid row batch: %d bytes left, a message needs 5", len(rest))
+	}
+	l := binary.BigEndian.Uint32(rest[1:5])
+	if l < 4 || uint64(l) > uint64(len(rest)-1) {
+		return 0, nil, nil, protoErr("invalid row batch: message length %d with %d bytes left", l, len(rest)-1)
+	}
+	return rest[0], rest[5 : 1+l], rest[1+l:], nil
+}
+
+// rowBatch: MsgRows. One event per DataRow. All of it or none: if the
+// rows do not all fit, Output is left as it was and the need returned is
+// the whole batch's.
+func rowBatch(src int32, whole []byte, conv []int32, out *Output) (need, bool, error) {
+	saved := *out
+	var total need
+	full := false
+	for rest := whole; len(rest) > 0; {
+		typ, body, tail, err := nextFrame(rest)
+		if err != nil {
+			*out = saved
+			return need{}, false, err
+		}
+		if typ != 'D' {
+			*out = saved
+			return need{}, false, protoErr("invalid row batch: message type '%c' (0x%02x), want 'D'", printable(typ), typ)
+		}
+		rest = tail
+		if full {
+			_, n, err := rowNeed(body, conv)
+			if err != nil {
+				*out = saved
+				return need{}, false, err
+			}
+			total.add(n)
+			continue
+		}
+		ev, n, f, err := dataRow(src, whole, body, conv, out)
+		if err != nil {
+			*out = saved
+			return need{}, false, err
+		}
+		total.add(n)
+		if !f && out.NEvents >= len(out.Events) {
+			f = true
+		}
+		if f {
+			full = true
+			continue
+		}
+		out.Events[out.NEvents] = ev
+		out.NEvents++
+	}
+	if full {
+		*out = saved
+		return total, true, nil
+	}
+	return total, false, nil
 }

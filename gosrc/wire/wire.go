@@ -71,6 +71,7 @@ type Output struct {
 	Events  []Event
 	NEvents int
 	Spans   []Span
+	Datums  []uint64 // as long as Spans: by-value decoded fields
 	NSpans  int
 	Cols    []Column
 	NCols   int
@@ -79,7 +80,7 @@ type Output struct {
 
 	// Set with Full when the first message alone does not fit: the
 	// capacities it needs, counted from the start of each array.
-	SpansNeed, ColsNeed, TextNeed int
+	EventsNeed, SpansNeed, ColsNeed, TextNeed int
 
 	Consumed int
 }
@@ -94,7 +95,14 @@ func protoErr(format string, args ...any) error {
 }
 
 // need is what one message asks of the output arrays.
-type need struct{ spans, cols, text int }
+type need struct{ events, spans, cols, text int }
+
+func (n *need) add(o need) {
+	n.events += o.events
+	n.spans += o.spans
+	n.cols += o.cols
+	n.text += o.text
+}
 
 // ParseBatch parses msgs in order into out. conv is the conversion plan for
 // DataRow fields (PGBG_CONV_* per column; may be nil). It stops with Paused
@@ -105,6 +113,9 @@ func ParseBatch(msgs []RawMsg, conv []int32, out *Output) (int, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		if out.NEvents >= len(out.Events) {
+			if out.Consumed == 0 {
+				out.EventsNeed = out.NEvents + 1
+			}
 			return Full, nil
 		}
 		var (
@@ -117,7 +128,9 @@ func ParseBatch(msgs []RawMsg, conv []int32, out *Output) (int, error) {
 		case 'T':
 			ev, n, full, err = rowDescription(int32(i), m.Body, out)
 		case 'D':
-			ev, n, full, err = dataRow(int32(i), m.Body, conv, out)
+			ev, n, full, err = dataRow(int32(i), m.Body, m.Body, conv, out)
+		case MsgRows:
+			n, full, err = rowBatch(int32(i), m.Body, conv, out)
 		case 'C':
 			ev, n, full, err = commandComplete(int32(i), m.Body, out)
 		case 'E', 'N':
@@ -136,16 +149,22 @@ func ParseBatch(msgs []RawMsg, conv []int32, out *Output) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		if n.events == 0 && m.Type != MsgRows {
+			n.events = 1
+		}
 		if full {
 			if out.Consumed == 0 {
+				out.EventsNeed = out.NEvents + n.events
 				out.SpansNeed = out.NSpans + n.spans
 				out.ColsNeed = out.NCols + n.cols
 				out.TextNeed = out.NText + n.text
 			}
 			return Full, nil
 		}
-		out.Events[out.NEvents] = ev
-		out.NEvents++
+		if m.Type != MsgRows { // a batch appended its own events
+			out.Events[out.NEvents] = ev
+			out.NEvents++
+		}
 		out.Consumed++
 		if m.Type == 'T' {
 			return Paused, nil
