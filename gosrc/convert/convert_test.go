@@ -114,10 +114,23 @@ func FuzzConvert(f *testing.F) {
 	f.Add(int32(Int4ToNumeric), be32(123))
 	f.Add(int32(Int8ToText), be64(-1))
 	f.Add(int32(Float4ToFloat8), be32(0x7fc00000))
+	f.Add(int32(DecTimestamp), be64(0))
+	f.Add(int32(DecVarlena), []byte("text"))
 	f.Fuzz(func(t *testing.T, conv int32, in []byte) {
 		got, err := Append(conv, in, nil)
 		if err == nil {
 			require.LessOrEqual(t, len(got), MaxLen)
+		}
+		// the Go decodings: a Datum or an error, and by-reference values
+		// take exactly ByRefLen bytes
+		if IsDecode(conv) && !IsByRef(conv) {
+			_, _ = DecodeByValue(conv, in)
+		}
+		if IsByRef(conv) {
+			dst := make([]byte, ByRefLen(conv, in))
+			if n, err := AppendByRef(conv, in, dst); err == nil {
+				require.Equal(t, len(dst), n)
+			}
 		}
 	})
 }

@@ -44,9 +44,12 @@ func FuzzParseBatch(f *testing.F) {
 		Message: "vacuuming \"postgres.public.t\"", Detail: "pages: 0 removed"},
 		&pgproto3.CommandComplete{CommandTag: []byte("VACUUM")}))
 	f.Add(join(f, &pgproto3.DataRow{Values: [][]byte{{}, []byte("x")}}))
+	b := batch(f, &pgproto3.DataRow{Values: [][]byte{{0, 0, 0, 1}, []byte("ab"), nil, {0, 0, 0, 0, 0, 0, 0, 9}}},
+		&pgproto3.DataRow{Values: [][]byte{{0, 0, 0, 2}, nil, []byte("c"), nil}})
+	f.Add(append([]byte{b.Type, byte(len(b.Body) >> 8), byte(len(b.Body))}, b.Body...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msgs := split(data)
-		conv := []int32{convert.Int4ToInt8, convert.None, convert.Int8ToNumeric}
+		conv := []int32{convert.Int4ToInt8, convert.DecVarlena, convert.Int8ToNumeric, convert.DecTimestamp}
 		for len(msgs) > 0 {
 			out := newOut(8, 64, 16, 512)
 			st, err := ParseBatch(msgs, conv, out)

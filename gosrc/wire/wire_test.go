@@ -18,7 +18,7 @@ func enc(t testing.TB, m pgproto3.BackendMessage) RawMsg {
 
 func newOut(events, spans, cols, text int) *Output {
 	return &Output{Events: make([]Event, events), Spans: make([]Span, spans),
-		Cols: make([]Column, cols), Text: make([]byte, text)}
+		Datums: make([]uint64, spans), Cols: make([]Column, cols), Text: make([]byte, text)}
 }
 
 func bytesOf(msgs []RawMsg, out *Output, sp Span) []byte {
