@@ -91,6 +91,18 @@ typedef struct PgbgEvent
 	int32_t		count;			/* number of spans or cols */
 } PgbgEvent;
 
+/*
+ * Format codes of a RowDescription: 0 text, 1 binary, as in the protocol,
+ * and PGBG_FORMAT_INTERNAL, which only a pg_background worker sends: the
+ * value as the server holds it in memory, detoasted and flattened (the
+ * bytes after a varlena's header).  Worker and launcher run the same server
+ * on the same catalog, so, as for a parallel query's tuple queue, no send or
+ * receive function is needed.  The worker uses it for varlena types with
+ * binary I/O (which rules out anonymous records, whose type is private to a
+ * backend); Go decodes it as PGBG_DEC_VARLENA.
+ */
+#define PGBG_FORMAT_INTERNAL	2
+
 /* One column of a RowDescription */
 typedef struct PgbgColumn
 {
@@ -100,7 +112,7 @@ typedef struct PgbgColumn
 	uint32_t	type_oid;
 	int16_t		typlen;
 	int32_t		typmod;
-	int16_t		format;			/* 0 text, 1 binary */
+	int16_t		format;			/* 0 text, 1 binary, PGBG_FORMAT_INTERNAL */
 } PgbgColumn;
 
 /*

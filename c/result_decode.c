@@ -6,6 +6,8 @@
  * declared type:
  *	- same common base type (int, float, bool, date/time, text, bytea, uuid;
  *	  no typmod): Go makes the Datum (PGBG_DEC_*), no function call here;
+ *	- a value in the internal format (PGBG_FORMAT_INTERNAL): Go copies it,
+ *	  and a coercion follows if the declared type is not the worker's;
  *	- same type (or a domain over it): the declared type's receive/input
  *	  function; a domain's checks its constraints;
  *	- an integer widening, integer to numeric or text, float4 to float8:
@@ -132,7 +134,7 @@ set_io(ColumnPlan *cp, Oid type, int32 typmod, bool binary)
 		getTypeInputInfo(type, &func, &cp->ioparam);
 	fmgr_info(func, &cp->io);
 	cp->io_typmod = typmod;
-	cp->binary = binary;
+	cp->mode = binary ? COL_RECV : COL_INPUT;
 }
 
 /* worker value (wtype) -> declared (dtype, dtypmod) via assignment rules */
@@ -165,7 +167,6 @@ plan_coercion(ColumnPlan *cp, Oid wtype, int32 wtypmod, Oid dtype,
 				 errhint("Declare the column as %s, or as text.",
 						 format_type_be(wtype))));
 
-	cp->mode = COL_COERCE;
 	cp->params = makeParamList(1);
 	cp->params->numParams = 1;
 	cp->params->params[0].ptype = wtype;
@@ -199,7 +200,8 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		Oid			dtype = att->atttypid;
 		Oid			dbase = getBaseType(dtype);
 
-		if (cols[i].format != 0 && cols[i].format != 1)
+		if (cols[i].format != 0 && cols[i].format != 1 &&
+			cols[i].format != PGBG_FORMAT_INTERNAL)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROTOCOL_VIOLATION),
 					 errmsg("invalid format code %d in column %d of the background worker result",
@@ -213,8 +215,23 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		memset(cp, 0, sizeof(ColumnPlan));
 		plan->conv[i] = PGBG_CONV_NONE;
 
-		if (wtype == dtype && binary &&
-			(plan->conv[i] = go_decoding(dtype, att->atttypmod)) != PGBG_CONV_NONE)
+		if (cols[i].format == PGBG_FORMAT_INTERNAL)
+		{
+			/* The worker's own flattened varlena: Go copies it. */
+			if (get_typlen(wtype) != -1)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROTOCOL_VIOLATION),
+						 errmsg("internal format for type %s in column %d of the background worker result",
+								format_type_be(wtype), i + 1)));
+			plan->conv[i] = PGBG_DEC_VARLENA;
+			cp->mode = COL_GO_BYREF;
+			if (wtype != dtype ||
+				(att->atttypmod >= 0 && att->atttypmod != wtypmod))
+				plan_coercion(cp, wtype, wtypmod, dtype, att->atttypmod, i + 1,
+							  NameStr(att->attname));
+		}
+		else if (wtype == dtype && binary &&
+				 (plan->conv[i] = go_decoding(dtype, att->atttypmod)) != PGBG_CONV_NONE)
 		{
 			bool		byval = plan->conv[i] != PGBG_DEC_VARLENA &&
 				plan->conv[i] != PGBG_DEC_UUID;
@@ -224,14 +241,10 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 		else if (wtype == dtype || wtype == dbase)
 		{
 			/* Domain recv/input check the domain's constraints. */
-			cp->mode = binary ? COL_RECV : COL_INPUT;
 			set_io(cp, dtype, att->atttypmod, binary);
 		}
 		else if (binary && (plan->conv[i] = go_conversion(wtype, dbase)) != PGBG_CONV_NONE)
-		{
-			cp->mode = COL_RECV;
 			set_io(cp, dtype, att->atttypmod, true);
-		}
 		else if (!binary && is_io_coercion(wtype, dtype))
 		{
 			/*
@@ -240,7 +253,6 @@ pgbg_plan_columns(ResultPlan *plan, TupleDesc desc, const PgbgColumn *cols,
 			 * first: the text is all we need (anonymous records, which have
 			 * no input function, take this path to text).
 			 */
-			cp->mode = COL_INPUT;
 			set_io(cp, dtype, att->atttypmod, false);
 		}
 		else
@@ -274,7 +286,7 @@ call_io(ResultPlan *plan, ColumnPlan *cp, const DecodeSource *src,
 
 	if (f->len < 0)
 	{
-		if (cp->binary)
+		if (cp->mode == COL_RECV)
 			return ReceiveFunctionCall(&cp->io, NULL, cp->ioparam, cp->io_typmod);
 		return InputFunctionCall(&cp->io, NULL, cp->ioparam, cp->io_typmod);
 	}
@@ -286,7 +298,7 @@ call_io(ResultPlan *plan, ColumnPlan *cp, const DecodeSource *src,
 	 */
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, pgbg_span_ptr(src->msgs, src->text, f), f->len);
-	if (!cp->binary)
+	if (cp->mode == COL_INPUT)
 		return InputFunctionCall(&cp->io, buf->data, cp->ioparam, cp->io_typmod);
 
 	d = ReceiveFunctionCall(&cp->io, buf, cp->ioparam, cp->io_typmod);
@@ -323,16 +335,14 @@ pgbg_decode_row(ResultPlan *plan, const DecodeSource *src,
 		else if (cp->mode == COL_GO_BYREF)
 			d = null ? (Datum) 0 : PointerGetDatum(src->text + f->off);
 		else
-		{
 			d = call_io(plan, cp, src, f);
-			if (cp->mode == COL_COERCE)
-			{
-				/* EEOP_PARAM_EXTERN reads the params from the econtext. */
-				cp->params->params[0].value = d;
-				cp->params->params[0].isnull = null;
-				plan->econtext->ecxt_param_list_info = cp->params;
-				d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
-			}
+		if (cp->coerce != NULL)
+		{
+			/* EEOP_PARAM_EXTERN reads the params from the econtext. */
+			cp->params->params[0].value = d;
+			cp->params->params[0].isnull = null;
+			plan->econtext->ecxt_param_list_info = cp->params;
+			d = ExecEvalExpr(cp->coerce, plan->econtext, &null);
 		}
 		values[i] = d;
 		isnull[i] = null;

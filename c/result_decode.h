@@ -16,26 +16,29 @@
 
 #include "pgbg_bridge.h"
 
+/* How a column's value becomes a Datum */
 typedef enum ColumnMode
 {
 	COL_GO_BYVAL,				/* Go made the Datum: out->datums[k] */
 	COL_GO_BYREF,				/* Go copied the value into out->text */
-	COL_RECV,					/* binary; receive function of the declared
-								 * type (Go may have converted the bytes) */
-	COL_INPUT,					/* text; input function of the declared type */
-	COL_COERCE					/* worker type's recv/input, then PostgreSQL's
-								 * assignment coercion to the declared type */
+	COL_RECV,					/* binary: a receive function */
+	COL_INPUT					/* text: an input function */
 } ColumnMode;
 
+/*
+ * A column's plan: the mode gives a Datum of the declared type, or, when
+ * coerce is set, of the worker's type, which PostgreSQL's assignment
+ * coercion (casts, I/O conversion, typmods, domain checks) then turns into
+ * the declared type.
+ */
 typedef struct ColumnPlan
 {
 	ColumnMode	mode;
-	bool		binary;			/* value arrives in binary format */
-	FmgrInfo	io;				/* recv or input function to call */
+	FmgrInfo	io;				/* COL_RECV, COL_INPUT: function to call */
 	Oid			ioparam;
 	int32		io_typmod;
-	ExprState  *coerce;			/* COL_COERCE only */
-	ParamListInfo params;		/* COL_COERCE only: holds the input value */
+	ExprState  *coerce;			/* NULL: no coercion */
+	ParamListInfo params;		/* coerce only: holds the input value */
 } ColumnPlan;
 
 typedef struct ResultPlan

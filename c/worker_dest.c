@@ -58,7 +58,8 @@ typedef enum SendKind
 	SEND_INT64,					/* int8, timestamp, timestamptz, time */
 	SEND_FLOAT4,
 	SEND_FLOAT8,
-	SEND_VARLENA,				/* text, varchar, bpchar, bytea: the bytes */
+	SEND_VARLENA,				/* text, varchar, bpchar, bytea, and every type
+								 * in PGBG_FORMAT_INTERNAL: the bytes */
 	SEND_UUID					/* 16 bytes */
 } SendKind;
 
@@ -134,11 +135,16 @@ rows_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	{
 		Form_pg_attribute att = TupleDescAttr(typeinfo, i);
 		SendColumn *col = &rs->cols[i];
-		bool		binary = portal->formats != NULL && portal->formats[i] == 1;
+		int16		format = portal->formats != NULL ? portal->formats[i] : 0;
 		Oid			func;
 		bool		isvarlena;
 
-		if (binary)
+		if (format == PGBG_FORMAT_INTERNAL)
+		{
+			col->kind = SEND_VARLENA;
+			continue;
+		}
+		if (format == 1)
 		{
 			col->kind = binary_kind(getBaseType(att->atttypid));
 			getTypeBinaryOutputInfo(att->atttypid, &func, &isvarlena);
@@ -152,12 +158,14 @@ rows_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	}
 }
 
+/* Room for n more bytes; enlargeStringInfo only when the buffer is full. */
 static inline char *
 reserve(StringInfo buf, int n)
 {
 	char	   *p;
 
-	enlargeStringInfo(buf, n);
+	if (n >= buf->maxlen - buf->len)
+		enlargeStringInfo(buf, n);
 	p = buf->data + buf->len;
 	buf->len += n;
 	return p;

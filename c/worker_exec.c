@@ -40,6 +40,7 @@
 #include "utils/typcache.h"
 
 #include "pg_background.h"
+#include "pgbg_bridge.h"
 #include "pgbg_compat.h"
 
 /*
@@ -88,6 +89,12 @@ type_has_binary_io(Oid typid, int depth)
 	return ok;
 }
 
+/*
+ * Binary where the type has binary I/O; and then, for varlena types, our
+ * internal format (PGBG_FORMAT_INTERNAL, see pgbg_bridge.h): the flattened
+ * value itself, which saves the send and receive functions (jsonb's send
+ * renders JSON text, its receive parses it again).
+ */
 static void
 set_result_formats(Portal portal)
 {
@@ -98,7 +105,17 @@ set_result_formats(Portal portal)
 		return;
 	formats = palloc(sizeof(int16) * Max(desc->natts, 1));
 	for (int i = 0; i < desc->natts; i++)
-		formats[i] = type_has_binary_io(TupleDescAttr(desc, i)->atttypid, 0) ? 1 : 0;
+	{
+		Oid			type = TupleDescAttr(desc, i)->atttypid;
+
+		if (!type_has_binary_io(type, 0))
+			formats[i] = 0;
+		else if (get_typlen(type) == -1)
+			formats[i] = PGBG_FORMAT_INTERNAL;
+		else
+			formats[i] = 1;
+	}
+	/* PortalSetResultFormat copies the codes without checking them. */
 	PortalSetResultFormat(portal, desc->natts, formats);
 	pfree(formats);
 }

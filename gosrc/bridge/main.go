@@ -53,7 +53,8 @@ func layoutMatches() bool {
 		unsafe.Offsetof(wire.Column{}.Typlen) == unsafe.Offsetof(col.typlen) &&
 		unsafe.Offsetof(wire.Column{}.Typmod) == unsafe.Offsetof(col.typmod) &&
 		unsafe.Offsetof(wire.Column{}.Format) == unsafe.Offsetof(col.format) &&
-		wire.TextSrc == C.PGBG_SRC_TEXT && wire.MsgRows == C.PGBG_MSG_ROWS
+		wire.TextSrc == C.PGBG_SRC_TEXT && wire.MsgRows == C.PGBG_MSG_ROWS &&
+		wire.FormatInternal == C.PGBG_FORMAT_INTERNAL
 }
 
 // Scratch state, reused across calls (calls come from one backend thread).

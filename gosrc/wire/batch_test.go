@@ -130,3 +130,18 @@ func TestEmptyBatch(t *testing.T) {
 	require.Equal(t, 1, out.Consumed)
 	require.Zero(t, out.NEvents)
 }
+
+func TestInternalFormatInRowDescription(t *testing.T) {
+	rd := &pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{
+		{Name: []byte("j"), DataTypeOID: 3802, DataTypeSize: -1, TypeModifier: -1, Format: FormatInternal},
+	}}
+	out := newOut(4, 4, 4, 64)
+	st, err := ParseBatch([]RawMsg{enc(t, rd)}, nil, out)
+	require.NoError(t, err)
+	require.Equal(t, Paused, st)
+	require.Equal(t, int16(FormatInternal), out.Cols[0].Format)
+
+	rd.Fields[0].Format = 3
+	_, err = ParseBatch([]RawMsg{enc(t, rd)}, nil, newOut(4, 4, 4, 64))
+	require.ErrorContains(t, err, "format code 3")
+}

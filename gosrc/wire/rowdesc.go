@@ -2,6 +2,10 @@ package wire
 
 import "github.com/jackc/pgx/v5/pgproto3"
 
+// FormatInternal is PGBG_FORMAT_INTERNAL: a varlena's bytes as the server
+// holds them, which Go decodes as convert.DecVarlena.
+const FormatInternal = 2
+
 // rowDescription: 'T'. One Column per field; names point into the body.
 func rowDescription(src int32, body []byte, out *Output) (Event, need, bool, error) {
 	var rd pgproto3.RowDescription
@@ -18,7 +22,7 @@ func rowDescription(src int32, body []byte, out *Output) (Event, need, bool, err
 	ev := Event{Kind: EvRowDesc, First: int32(out.NCols), Count: int32(len(rd.Fields))}
 	for i := range rd.Fields {
 		f := &rd.Fields[i]
-		if f.Format != 0 && f.Format != 1 {
+		if f.Format != 0 && f.Format != 1 && f.Format != FormatInternal {
 			return Event{}, n, false, protoErr("invalid RowDescription message: field %d has format code %d", i+1, f.Format)
 		}
 		out.Cols[out.NCols] = Column{

@@ -88,3 +88,36 @@ SHOW client_encoding;
 SELECT * FROM pg_background_result(pg_background_launch('SELECT -1')) AS (v ty_pos);
 SHOW client_encoding;
 RESET client_encoding;
+
+-- Varlena types travel in their internal form (PGBG_FORMAT_INTERNAL):
+-- toasted values (compressed in line, and stored out of line) are
+-- detoasted by the worker, expanded arrays (PL/pgSQL) flattened.
+CREATE TABLE bt_toast (id int, j jsonb, a text[], n numeric);
+INSERT INTO bt_toast VALUES
+  (1, jsonb_build_object('k', repeat('c', 5000)), ARRAY[repeat('a', 4000)], 1.5),
+  (2, (SELECT jsonb_agg(md5(g::text)) FROM generate_series(1, 20000) g),
+      (SELECT array_agg(md5(g::text)) FROM generate_series(1, 20000) g), 10 ^ 100);
+-- row 1 is compressed in line, row 2 larger than a page: out of line
+SELECT id, pg_column_compression(j) IS NOT NULL AS j_compressed,
+       pg_column_size(j) > 8192 AS j_out_of_line, pg_column_size(a) > 8192 AS a_out_of_line
+  FROM bt_toast ORDER BY id;
+SELECT b.id, md5(b.j::text) = md5(t.j::text) AS j_same, md5(b.a::text) = md5(t.a::text) AS a_same,
+       b.n = t.n AS n_same
+  FROM pg_background_result(pg_background_launch('SELECT * FROM bt_toast')) AS b(id int, j jsonb, a text[], n numeric)
+  JOIN bt_toast t USING (id) ORDER BY id;
+CREATE FUNCTION bt_expanded(n int) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE r int[] := '{}';
+BEGIN
+  FOR i IN 1..n LOOP r := r || i; END LOOP;
+  RETURN r;
+END $$;
+SELECT array_length(v, 1), v[1000], v = bt_expanded(1000) AS same
+  FROM pg_background_result(pg_background_launch('SELECT bt_expanded(1000)')) AS (v int[]);
+-- an internal value declared as another type: PostgreSQL's assignment
+-- rules apply (typmod, I/O conversion, domain checks)
+CREATE DOMAIN bt_small_json AS jsonb CHECK (pg_column_size(VALUE) < 100);
+SELECT * FROM pg_background_result(pg_background_launch(
+    $$SELECT 3.14159::numeric, '{"a": [1, 2]}'::jsonb, '{"b": 1}'::jsonb, ARRAY[1.5, 2.5]$$))
+  AS (n numeric(4,2), t text, d bt_small_json, a int[]);
+SELECT * FROM pg_background_result(pg_background_launch(
+    $$SELECT jsonb_build_object('k', repeat('x', 200))$$)) AS (d bt_small_json);
