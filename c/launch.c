@@ -46,6 +46,12 @@ _PG_init(void)
 							"Zero fails at once when max_worker_processes slots are all taken.",
 							&worker_slot_wait_ms, 200, 0, 60000,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.worker_idle_timeout",
+							"How long a worker stays, idle, for the next launch of its session.",
+							"A session hands its next job to its own idle worker instead of "
+							"starting a new one.  Zero: every worker exits after its job.",
+							&pgbg_worker_idle_timeout_ms, 1000, 0, 3600 * 1000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_background");
 }
 
@@ -141,8 +147,9 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	return seg;
 }
 
-static BackgroundWorkerHandle *
-register_worker(dsm_segment *seg)
+/* Start a worker that takes its jobs from the control segment ctl. */
+BackgroundWorkerHandle *
+pgbg_register_worker(dsm_handle ctl)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -157,7 +164,7 @@ register_worker(dsm_segment *seg)
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_background_worker_main");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_background by PID %d", MyProcPid);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_background");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_main_arg = UInt32GetDatum(ctl);
 	/* The postmaster signals us (SIGUSR1 -> our latch) on start and stop. */
 	worker.bgw_notify_pid = MyProcPid;
 
@@ -179,6 +186,33 @@ register_worker(dsm_segment *seg)
 	return handle;
 }
 
+/*
+ * Wait until the worker is attached to the queue as sender, or has stopped
+ * without attaching.  (shm_mq_wait_for_attach would report a worker that
+ * attached, ran a short job and detached before we looked as a failure: a
+ * reused worker is that fast.)  The worker sets our latch when it attaches,
+ * the postmaster (bgw_notify_pid) when it stops.
+ */
+static bool
+wait_for_sender(shm_mq *mq, PgbgPoolWorker *pw)
+{
+	for (;;)
+	{
+		pid_t		pid;
+		BgwHandleStatus status;
+
+		if (shm_mq_get_sender(mq) != NULL)
+			return true;
+		status = GetBackgroundWorkerPid(pw->handle, &pid);
+		if (status != BGWH_STARTED && status != BGWH_NOT_YET_STARTED)
+			return shm_mq_get_sender(mq) != NULL;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 Datum
 pg_background_launch(PG_FUNCTION_ARGS)
 {
@@ -188,7 +222,7 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	dsm_segment *seg;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
-	BackgroundWorkerHandle *handle;
+	PgbgPoolWorker *pw;
 	const char *sql_in_seg;
 	PgbgFixed  *fixed;
 	pid_t		pid;
@@ -207,27 +241,20 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	 */
 	shm_mq_set_receiver(mq, MyProc);
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
-	PG_TRY();
-	{
-		handle = register_worker(seg);
-	}
-	PG_CATCH();
-	{
-		dsm_detach(seg);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	mqh = shm_mq_attach(mq, seg, handle);
+	mqh = shm_mq_attach(mq, seg, NULL);
 	MemoryContextSwitchTo(oldcontext);
-
-	/*
-	 * Wait until the worker is attached as sender.  shm_mq_wait_for_attach
-	 * watches the worker handle, so a worker that fails to start returns
-	 * SHM_MQ_DETACHED instead of hanging; it also checks for interrupts.
-	 */
+	pw = NULL;
 	PG_TRY();
 	{
-		if (shm_mq_wait_for_attach(mqh) != SHM_MQ_SUCCESS)
+		pw = pgbg_pool_start_job(dsm_segment_handle(seg), false);
+		if (!wait_for_sender(mq, pw) && pw->reused)
+		{
+			/* A reused worker died while idle: a new one takes the job. */
+			pw = pgbg_pool_start_job(dsm_segment_handle(seg), true);
+			if (!wait_for_sender(mq, pw))
+				pw->reused = false;
+		}
+		if (shm_mq_get_sender(mq) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 					 errmsg("could not start background process"),
@@ -235,19 +262,22 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		/* Cancelled before the worker attached: it must not run at all. */
-		TerminateBackgroundWorker(handle);
+		/* Cancelled, or no worker: the job must not run at all. */
+		if (pw != NULL)
+			pgbg_pool_discard(pw);
 		shm_mq_detach(mqh);
 		dsm_detach(seg);
-		pfree(handle);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+
+	/* From now on the queue notices the worker's death by itself. */
+	shm_mq_set_handle(mqh, pw->handle);
 
 	/* The worker may have finished already: its pid stays in the segment. */
 	pid = fixed->worker_pid;
 	if (pid <= 0)
 		elog(ERROR, "background worker attached without reporting its PID");
-	pgbg_worker_add(pid, seg, mqh, handle, sql_in_seg);
+	pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg);
 	PG_RETURN_INT32(pid);
 }

@@ -21,7 +21,9 @@
 #include "fmgr.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/proc.h"
 #include "storage/shm_mq.h"
+#include "storage/spin.h"
 #include "tcop/dest.h"
 #include "utils/portal.h"
 
@@ -54,22 +56,75 @@ typedef struct PgbgFixed
 	pid_t		worker_pid;
 } PgbgFixed;
 
-/* What the launching session remembers about one worker (c/session.c). */
+/*
+ * The control segment of a worker (c/pool.c): a small DSM segment, made by
+ * the session that starts the worker and given to it as bgw_main_arg,
+ * through which the session hands it one job after another.  Every field
+ * is read and written under mutex.
+ */
+typedef enum PgbgPoolState
+{
+	PGBG_POOL_BUSY,				/* a job is set or running */
+	PGBG_POOL_IDLE,				/* waiting for a job */
+	PGBG_POOL_GONE				/* exiting: hand it nothing more */
+} PgbgPoolState;
+
+typedef struct PgbgPoolSlot
+{
+	slock_t		mutex;
+	PgbgPoolState state;
+	dsm_handle	job;			/* segment of the next job, set with BUSY */
+	bool		retire;			/* the session is ending: exit when idle */
+	PGPROC	   *worker;			/* set by the worker: whom to wake */
+	PGPROC	   *session;		/* the session: woken when the worker idles */
+} PgbgPoolSlot;
+
+/* The session's record of one of its workers (c/pool.c). */
+typedef struct PgbgPoolWorker
+{
+	dsm_segment *ctl;			/* control segment, mapping pinned */
+	PgbgPoolSlot *slot;
+	BackgroundWorkerHandle *handle;
+	int			jobs;			/* job entries naming this worker */
+	bool		finishing;		/* its last result was read: idle soon */
+	bool		reused;			/* its current job went to it while idle */
+	struct PgbgPoolWorker *next;
+} PgbgPoolWorker;
+
+/* What the launching session remembers about one job (c/session.c). */
 typedef struct PgbgWorker
 {
-	int32		pid;			/* hash key */
-	dsm_segment *seg;
+	int32		pid;			/* hash key: the worker's pid */
+	dsm_segment *seg;			/* the job's segment */
 	shm_mq_handle *mqh;			/* receiver end; NULL once detached */
-	BackgroundWorkerHandle *handle;
+	PgbgPoolWorker *pw;			/* the worker; its handle is the pool's */
 	const char *sql;			/* inside seg: valid while seg is attached */
 	SubTransactionId subid;		/* launching subtransaction, until commit */
 	bool		reading;		/* pg_background_result is consuming it */
+	bool		read;			/* ... and has read all of it */
+	bool		detached;		/* pg_background_detach named it */
 } PgbgWorker;
+
+/* launch.c */
+extern BackgroundWorkerHandle *pgbg_register_worker(dsm_handle ctl);
+
+/* pool.c */
+extern int	pgbg_worker_idle_timeout_ms;
+extern PgbgPoolWorker *pgbg_pool_start_job(dsm_handle job, bool fresh);
+extern void pgbg_pool_discard(PgbgPoolWorker *pw);
+extern void pgbg_pool_job_started(PgbgPoolWorker *pw);
+typedef enum PgbgJobEnd
+{
+	PGBG_JOB_READ,				/* pg_background_result read all of it */
+	PGBG_JOB_DETACHED,			/* pg_background_detach */
+	PGBG_JOB_ABORTED			/* its (sub)transaction aborted, or an error
+								 * struck while its result was read */
+} PgbgJobEnd;
+extern void pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how);
 
 /* session.c */
 extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
-								   shm_mq_handle *mqh,
-								   BackgroundWorkerHandle *handle,
+								   shm_mq_handle *mqh, PgbgPoolWorker *pw,
 								   const char *sql);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);

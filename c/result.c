@@ -441,6 +441,7 @@ pg_background_result(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(oldcontext);
 
 	/* Read once: the worker is done, and so is the session with it. */
+	r.w->read = true;
 	pgbg_worker_forget(r.w);
 
 	rsinfo->returnMode = SFRM_Materialize;

@@ -3,10 +3,12 @@
  *		The workers this session launched and has not yet read or detached,
  *		and pg_background_detach().
  *
- * Entries live in TopMemoryContext, keyed by worker pid.  An entry holds the
- * session's only reference to the worker's DSM segment: forgetting an entry
- * detaches the queue (the worker's further output is then discarded, see
- * pqmq.c) and the segment (destroyed once the worker detaches as well).
+ * Entries live in TopMemoryContext, keyed by worker pid (a worker runs one
+ * job at a time, and is given another only once no entry names it, see
+ * pool.c).  An entry holds the session's only reference to the job's DSM
+ * segment: forgetting an entry detaches the queue (the worker's further
+ * output is then discarded, see pqmq.c) and the segment (destroyed once the
+ * worker detaches as well).
  *
  * Transactions: an entry made in a (sub)transaction that aborts is forgotten
  * with it, and so is an entry whose result was being read when the error
@@ -64,7 +66,7 @@ pgbg_worker_lookup(int32 pid)
  */
 PgbgWorker *
 pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
-				BackgroundWorkerHandle *handle, const char *sql)
+				PgbgPoolWorker *pw, const char *sql)
 {
 	PgbgWorker *w;
 	bool		found;
@@ -80,10 +82,13 @@ pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 	w = hash_search(workers, &pid, HASH_ENTER, &found);
 	w->seg = seg;
 	w->mqh = mqh;
-	w->handle = handle;
+	w->pw = pw;
 	w->sql = sql;
 	w->subid = GetCurrentSubTransactionId();
 	w->reading = false;
+	w->read = false;
+	w->detached = false;
+	pgbg_pool_job_started(pw);
 	return w;
 }
 
@@ -102,8 +107,8 @@ pgbg_worker_forget(PgbgWorker *w)
 	if (w->mqh != NULL)
 		shm_mq_detach(w->mqh);
 	dsm_detach(w->seg);
-	if (w->handle != NULL)
-		pfree(w->handle);
+	pgbg_pool_job_ended(w->pw, w->read ? PGBG_JOB_READ :
+						w->detached ? PGBG_JOB_DETACHED : PGBG_JOB_ABORTED);
 	hash_search(workers, &pid, HASH_REMOVE, NULL);
 }
 
@@ -115,8 +120,8 @@ pgbg_worker_forget(PgbgWorker *w)
 static void
 terminate_reading_worker(int code, Datum arg)
 {
-	if (reading_worker != NULL && reading_worker->handle != NULL)
-		TerminateBackgroundWorker(reading_worker->handle);
+	if (reading_worker != NULL)
+		TerminateBackgroundWorker(reading_worker->pw->handle);
 }
 
 void
@@ -221,6 +226,7 @@ pg_background_detach(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("PID %d is not attached to this session", pid),
 				 errhint("Only a background worker launched by this session, and not yet read or detached, can be named.")));
+	w->detached = true;
 	pgbg_worker_forget(w);
 	PG_RETURN_VOID();
 }

@@ -1,41 +1,61 @@
 /*
  * worker.c
- *		pg_background_worker_main(): the entry point of every worker.
+ *		pg_background_worker_main(): the entry point of every worker, and
+ *		its life: take a job from its control segment (see pool.c), run it,
+ *		reset, and wait for the next one, until it has been idle for
+ *		pg_background.worker_idle_timeout or its session ends.
  *
- * The order matters (as in ParallelWorkerMain): attach to the queue and
- * redirect protocol output into it first, because before that nothing the
- * worker reports can reach the launcher; then connect, restore the
- * launcher's settings and identity, run the SQL and say ReadyForQuery.
- * No Go is loaded in this process.
+ * For each job the order matters (as in ParallelWorkerMain): attach to the
+ * job's queue and redirect protocol output into it first, because before
+ * that nothing the worker reports can reach the launcher; then connect (on
+ * the first job), restore the launcher's settings and identity, run the SQL
+ * and say ReadyForQuery.  Only a worker whose job ended without an error is
+ * reused, after DISCARD ALL: a reused worker starts every job with the
+ * session state of a fresh one.  No Go is loaded in this process.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "commands/async.h"
+#include "commands/discard.h"
 #include "libpq/libpq.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_toc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/ps_status.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "pg_background.h"
 
-/* Connect as the launcher's authenticated user, then take on its roles. */
+/*
+ * Connect as the launcher's authenticated user (first job), then take on
+ * the launcher's settings and roles.
+ */
 static void
-become_launcher(PgbgFixed *fixed, char *gucstate)
+become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 {
-	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
-											  fixed->authenticated_user_id,
-											  0);
+	if (!*connected)
+	{
+		BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
+												  fixed->authenticated_user_id,
+												  0);
+		*connected = true;
+	}
+	else if (fixed->database_id != MyDatabaseId ||
+			 fixed->authenticated_user_id != GetAuthenticatedUserId())
+		elog(ERROR, "background worker was handed a job of another database or user");
 
 	/* Parallel workers do the same: the launcher expects our encoding. */
 	SetClientEncoding(GetDatabaseEncoding());
@@ -47,6 +67,7 @@ become_launcher(PgbgFixed *fixed, char *gucstate)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("database \"%s\" was renamed while the background worker started",
 						NameStr(fixed->database))));
+	/* Resets every setting a job may have changed, then applies the session's. */
 	RestoreGUCState(gucstate);
 	CommitTransactionCommand();
 
@@ -56,8 +77,23 @@ become_launcher(PgbgFixed *fixed, char *gucstate)
 	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
 }
 
-void
-pg_background_worker_main(Datum main_arg)
+/* Report an error the way PostgresMain does, and clean up after it. */
+static void
+report_and_abort(void)
+{
+	HOLD_INTERRUPTS();
+	EmitErrorReport();
+	AbortOutOfAnyTransaction();
+	FlushErrorState();
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * Run the job whose segment is job.  Returns whether it ended without an
+ * error (an error was reported into its queue).
+ */
+static bool
+run_job(dsm_handle job, bool *connected)
 {
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -66,18 +102,15 @@ pg_background_worker_main(Datum main_arg)
 	char	   *gucstate;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
+	volatile bool ok = true;
 
-	/* A worker runs queries: terminate and cancel it like a backend. */
-	pqsignal(SIGTERM, die);
-	pqsignal(SIGINT, StatementCancelHandler);
-	BackgroundWorkerUnblockSignals();
-
-	CurrentResourceOwner = ResourceOwnerCreate(NULL, "pg_background");
-	seg = dsm_attach(DatumGetUInt32(main_arg));
+	seg = dsm_attach(job);
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not map dynamic shared memory segment")));
+	/* We detach it ourselves, whatever resource owner is current. */
+	dsm_pin_mapping(seg);
 	toc = shm_toc_attach(PGBG_MAGIC, dsm_segment_address(seg));
 	if (toc == NULL)
 		ereport(ERROR,
@@ -95,8 +128,6 @@ pg_background_worker_main(Datum main_arg)
 	mqh = shm_mq_attach(mq, seg, NULL);
 	pq_redirect_to_shm_mq(seg, mqh);
 
-	become_launcher(fixed, gucstate);
-
 	/*
 	 * Without this handler an ERROR would be promoted to FATAL.  Report it
 	 * (into the queue, and to the server log as configured) and roll back,
@@ -104,19 +135,150 @@ pg_background_worker_main(Datum main_arg)
 	 */
 	PG_TRY();
 	{
+		become_launcher(fixed, gucstate, connected);
 		pgbg_execute_sql_string(sql, fixed->queue_size);
 	}
 	PG_CATCH();
 	{
-		HOLD_INTERRUPTS();
-		EmitErrorReport();
-		AbortOutOfAnyTransaction();
-		FlushErrorState();
-		RESUME_INTERRUPTS();
+		report_and_abort();
+		ok = false;
 	}
 	PG_END_TRY();
 
-	/* Tell the launcher we are done; a detached queue just drops it. */
+	/*
+	 * Tell the launcher we are done; a detached queue just drops it.  The
+	 * detach ends the redirection: from here on, reports go to the log.
+	 */
 	ReadyForQuery(DestRemote);
+	dsm_detach(seg);
+	return ok;
+}
+
+/*
+ * Give the next job the state of a fresh session: DISCARD ALL (temporary
+ * tables, prepared statements, cursors, advisory locks, LISTEN, settings)
+ * as the session user.  The next job's RestoreGUCState and identity follow.
+ */
+static bool
+reset_session(void)
+{
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		DiscardStmt stmt;
+
+		SetUserIdAndSecContext(GetAuthenticatedUserId(), 0);
+		memset(&stmt, 0, sizeof(stmt));
+		stmt.type = T_DiscardStmt;
+		stmt.target = DISCARD_ALL;
+		StartTransactionCommand();
+		DiscardCommand(&stmt, true);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		report_and_abort();
+		ok = false;
+	}
+	PG_END_TRY();
+	pgstat_report_stat(true);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	set_ps_display("idle");
+	return ok;
+}
+
+/* Set our state in the control segment and wake the session. */
+static void
+set_state(PgbgPoolSlot *slot, PgbgPoolState state)
+{
+	PGPROC	   *session;
+
+	SpinLockAcquire(&slot->mutex);
+	if (state == PGBG_POOL_IDLE && slot->retire)
+		state = PGBG_POOL_GONE;
+	slot->state = state;
+	session = slot->session;
+	SpinLockRelease(&slot->mutex);
+	SetLatch(&session->procLatch);
+}
+
+/*
+ * Wait for the session's next job; 0 once idle for idle_ms, or retired.
+ * The session sets our latch when it hands us a job or retires us.
+ */
+static dsm_handle
+next_job(PgbgPoolSlot *slot, int idle_ms)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   idle_ms);
+
+	for (;;)
+	{
+		dsm_handle	job = 0;
+		bool		leave = false;
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														   deadline);
+
+		SpinLockAcquire(&slot->mutex);
+		if (slot->state == PGBG_POOL_BUSY)
+		{
+			job = slot->job;
+			slot->job = 0;
+		}
+		else if (slot->retire || left <= 0)
+		{
+			slot->state = PGBG_POOL_GONE;
+			leave = true;
+		}
+		SpinLockRelease(&slot->mutex);
+		if (job != 0 || leave)
+			return job;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+void
+pg_background_worker_main(Datum main_arg)
+{
+	dsm_segment *ctl;
+	PgbgPoolSlot *slot;
+	bool		connected = false;
+	int			idle_ms = 0;
+
+	/* A worker runs queries: terminate and cancel it like a backend. */
+	pqsignal(SIGTERM, die);
+	pqsignal(SIGINT, StatementCancelHandler);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "pg_background");
+	ctl = dsm_attach(DatumGetUInt32(main_arg));
+	if (ctl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map dynamic shared memory segment")));
+	dsm_pin_mapping(ctl);
+	slot = dsm_segment_address(ctl);
+	SpinLockAcquire(&slot->mutex);
+	slot->worker = MyProc;
+	SpinLockRelease(&slot->mutex);
+
+	for (;;)
+	{
+		dsm_handle	job = next_job(slot, idle_ms);
+
+		if (job == 0 || !run_job(job, &connected))
+			break;
+		/* the session's setting, restored with the job; DISCARD resets it */
+		idle_ms = pgbg_worker_idle_timeout_ms;
+		if (idle_ms <= 0 || !reset_session())
+			break;
+		set_state(slot, PGBG_POOL_IDLE);
+	}
+	set_state(slot, PGBG_POOL_GONE);
 	proc_exit(0);
 }

@@ -250,6 +250,6 @@ pgbg_execute_sql_string(const char *sql, Size queue_size)
 	}
 
 	disable_timeout(STATEMENT_TIMEOUT, false);
-	/* Statistics are flushed by proc_exit, right after ReadyForQuery. */
-	pgstat_report_activity(STATE_IDLE, NULL);
+	MemoryContextDelete(tree_cxt);
+	debug_query_string = NULL;
 }

@@ -1,0 +1,102 @@
+-- A session hands its next job to its own idle worker
+-- (pg_background.worker_idle_timeout), reset to the state of a fresh one.
+\set VERBOSITY terse
+SET pg_background.worker_idle_timeout = '30s';
+
+-- jobs one after another run in one worker, which waits idle in between
+SELECT pg_background_launch('SELECT 1') AS p1 \gset
+SELECT * FROM pg_background_result(:p1) AS (x int);
+SELECT pg_background_launch('SELECT 2') AS p2 \gset
+SELECT * FROM pg_background_result(:p2) AS (x int);
+SELECT :p1 = :p2 AS same_worker;
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :p1));
+SELECT backend_type, state, query FROM pg_stat_activity WHERE pid = :p1;
+
+-- a detached job's worker is reused once it is done
+SELECT pg_background_launch('SELECT 3') AS d1 \gset
+SELECT pg_background_detach(:d1);
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :d1));
+SELECT pg_background_launch('SELECT 4') AS d2 \gset
+SELECT * FROM pg_background_result(:d2) AS (x int);
+SELECT :d1 = :p1 AND :d2 = :p1 AS same_worker;
+
+-- nothing a job leaves behind reaches the next one: temporary tables,
+-- settings, prepared statements, cursors, advisory locks, role
+CREATE ROLE pool_role;
+GRANT pool_role TO CURRENT_USER;
+GRANT EXECUTE ON FUNCTION pg_background_launch(text, int4), pg_background_result(int4) TO pool_role;
+SET work_mem = '5MB';
+SELECT pg_background_launch($$
+  CREATE TEMP TABLE pool_tmp (x int);
+  SET search_path = pg_catalog; SET work_mem = '77MB';
+  PREPARE pool_stmt AS SELECT 1;
+  DECLARE pool_cur CURSOR WITH HOLD FOR SELECT 1;
+  SET ROLE pool_role;
+  SELECT pg_advisory_lock(4242)$$) AS p3 \gset
+SELECT * FROM pg_background_result(:p3) AS (x text);
+SELECT pg_background_launch($$
+  SELECT (SELECT count(*) FROM pg_class WHERE relname = 'pool_tmp') AS temp_tables,
+         current_setting('search_path') AS search_path, current_setting('work_mem') AS work_mem,
+         (SELECT count(*) FROM pg_prepared_statements) AS prepared,
+         (SELECT count(*) FROM pg_cursors) AS cursors,
+         (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS advisory_locks,
+         current_user = session_user AS own_role$$) AS p4 \gset
+SELECT * FROM pg_background_result(:p4) AS (temp_tables int8, search_path text, work_mem text,
+  prepared int8, cursors int8, advisory_locks int8, own_role bool);
+SELECT :p3 = :p1 AND :p4 = :p1 AS same_worker;
+-- the session's identity travels with each job
+SET ROLE pool_role;
+SELECT * FROM pg_background_result(pg_background_launch('SELECT current_user')) AS (u name);
+RESET ROLE;
+RESET work_mem;
+
+-- a job that ends in an error ends its worker; the next job gets a new one
+SELECT pg_background_launch('SELECT 1 / 0') AS p5 \gset
+SELECT * FROM pg_background_result(:p5) AS (x int);
+SELECT pg_background_launch('SELECT 1') AS p6 \gset
+SELECT * FROM pg_background_result(:p6) AS (x int);
+SELECT :p5 = :p1 AS error_job_reused_worker, :p6 <> :p5 AS new_worker_after_error;
+CALL pgbg_wait(format('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)', :p5));
+
+-- jobs launched before any is read run in workers of their own
+SELECT pg_background_launch('SELECT pg_sleep(0.2)') AS c1 \gset
+SELECT pg_background_launch('SELECT 2') AS c2 \gset
+SELECT :c1 <> :c2 AS two_workers;
+SELECT * FROM pg_background_result(:c2) AS (x int);
+SELECT * FROM pg_background_result(:c1) AS (x text);
+
+-- a job forgotten by a rollback retires its worker: its pid never names
+-- a later job of the session
+BEGIN;
+SELECT pg_background_launch('SELECT 1') AS r1 \gset
+ROLLBACK;
+CALL pgbg_wait(format('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)', :r1));
+SELECT pg_background_launch('SELECT 1') AS r2 \gset
+SELECT :r1 <> :r2 AS new_worker;
+SELECT pgbg_try(format('SELECT * FROM pg_background_result(%s) AS (x int)', :r1));
+SELECT * FROM pg_background_result(:r2) AS (x int);
+
+-- an idle worker killed from outside is replaced, not waited for
+SELECT pg_background_launch('SELECT 1') AS k1 \gset
+SELECT * FROM pg_background_result(:k1) AS (x int);
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :k1));
+SELECT pg_terminate_backend(:k1);
+SELECT pg_background_launch('SELECT 7') AS k2 \gset
+SELECT * FROM pg_background_result(:k2) AS (x int);
+SELECT :k1 <> :k2 AS replaced;
+
+-- idle workers leave after the timeout; zero: no worker outlives its job
+SET pg_background.worker_idle_timeout = '100ms';
+SELECT pg_background_launch('SELECT 1') AS t1 \gset
+SELECT * FROM pg_background_result(:t1) AS (x int);
+CALL pgbg_wait('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = ''pg_background'')');
+SET pg_background.worker_idle_timeout = 0;
+SELECT pg_background_launch('SELECT 1') AS z1 \gset
+SELECT * FROM pg_background_result(:z1) AS (x int);
+SELECT pg_background_launch('SELECT 1') AS z2 \gset
+SELECT * FROM pg_background_result(:z2) AS (x int);
+SELECT :z1 <> :z2 AS no_reuse;
+CALL pgbg_wait('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = ''pg_background'')');
+RESET pg_background.worker_idle_timeout;
+REVOKE EXECUTE ON FUNCTION pg_background_launch(text, int4), pg_background_result(int4) FROM pool_role;
+DROP ROLE pool_role;
