@@ -95,7 +95,7 @@ check_launch_args(FunctionCallInfo fcinfo, text **sql, int32 *queue_size)
  */
 static dsm_segment *
 setup_segment(const char *sql, Size sql_len, Size queue_size,
-			  shm_mq **mq_out, const char **sql_out, PgbgFixed **fixed_out)
+			  const char **sql_out, PgbgFixed **fixed_out)
 {
 	shm_toc_estimator e;
 	Size		guc_len = EstimateGUCStateSpace();
@@ -105,13 +105,11 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	PgbgFixed  *fixed;
 	char	   *sqlcopy;
 	char	   *gucstate;
-	shm_mq	   *mq;
 
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, sizeof(PgbgFixed));
 	shm_toc_estimate_chunk(&e, sql_len + 1);
 	shm_toc_estimate_chunk(&e, guc_len);
-	shm_toc_estimate_chunk(&e, queue_size);
 	shm_toc_estimate_keys(&e, PGBG_NKEYS);
 	segsize = shm_toc_estimate(&e);
 
@@ -138,10 +136,6 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	SerializeGUCState(guc_len, gucstate);
 	shm_toc_insert(toc, PGBG_KEY_GUC, gucstate);
 
-	mq = shm_mq_create(shm_toc_allocate(toc, queue_size), queue_size);
-	shm_toc_insert(toc, PGBG_KEY_QUEUE, mq);
-
-	*mq_out = mq;
 	*sql_out = sqlcopy;
 	*fixed_out = fixed;
 	return seg;
@@ -187,6 +181,23 @@ pgbg_register_worker(dsm_handle ctl)
 }
 
 /*
+ * Our end of the job's queue.  Its detach callback belongs to the segment
+ * the queue lives in, the worker's control segment: at backend exit,
+ * dsm_backend_shutdown detaches the newest segments first, and the job's
+ * segment may be older than the control segment.  Forgetting a job detaches
+ * the queue explicitly (session.c).
+ */
+static shm_mq_handle *
+attach_queue(PgbgPoolWorker *pw)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	shm_mq_handle *mqh = shm_mq_attach(pw->mq, pw->ctl, NULL);
+
+	MemoryContextSwitchTo(old);
+	return mqh;
+}
+
+/*
  * Wait until the worker is attached to the queue as sender, or has stopped
  * without attaching.  (shm_mq_wait_for_attach would report a worker that
  * attached, ran a short job and detached before we looked as a failure: a
@@ -194,18 +205,18 @@ pgbg_register_worker(dsm_handle ctl)
  * the postmaster (bgw_notify_pid) when it stops.
  */
 static bool
-wait_for_sender(shm_mq *mq, PgbgPoolWorker *pw)
+wait_for_sender(PgbgPoolWorker *pw)
 {
 	for (;;)
 	{
 		pid_t		pid;
 		BgwHandleStatus status;
 
-		if (shm_mq_get_sender(mq) != NULL)
+		if (shm_mq_get_sender(pw->mq) != NULL)
 			return true;
 		status = GetBackgroundWorkerPid(pw->handle, &pid);
 		if (status != BGWH_STARTED && status != BGWH_NOT_YET_STARTED)
-			return shm_mq_get_sender(mq) != NULL;
+			return shm_mq_get_sender(pw->mq) != NULL;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -218,11 +229,9 @@ pg_background_launch(PG_FUNCTION_ARGS)
 {
 	text	   *sql;
 	int32		queue_size;
-	MemoryContext oldcontext;
 	dsm_segment *seg;
-	shm_mq	   *mq;
-	shm_mq_handle *mqh;
-	PgbgPoolWorker *pw;
+	shm_mq_handle *volatile mqh;	/* set in PG_TRY, read in PG_CATCH */
+	PgbgPoolWorker *volatile pw;
 	const char *sql_in_seg;
 	PgbgFixed  *fixed;
 	pid_t		pid;
@@ -231,30 +240,30 @@ pg_background_launch(PG_FUNCTION_ARGS)
 
 	/* dsm_create keeps its bookkeeping in TopMemoryContext by itself. */
 	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql),
-						(Size) queue_size, &mq, &sql_in_seg, &fixed);
+						(Size) queue_size, &sql_in_seg, &fixed);
 
 	/*
-	 * Attach as receiver before registering the worker: if anything below
-	 * fails, the error path detaches the segment and, with it, the queue.
-	 * The handle and the queue handle live as long as the session remembers
-	 * the worker, hence TopMemoryContext.
+	 * Hand the job to a worker, which makes its queue with us as receiver,
+	 * and attach.  If anything fails, the error path detaches the segment
+	 * and the queue.  The queue handle lives as long as the session
+	 * remembers the job, hence TopMemoryContext.
 	 */
-	shm_mq_set_receiver(mq, MyProc);
-	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
-	mqh = shm_mq_attach(mq, seg, NULL);
-	MemoryContextSwitchTo(oldcontext);
 	pw = NULL;
+	mqh = NULL;
 	PG_TRY();
 	{
-		pw = pgbg_pool_start_job(dsm_segment_handle(seg), false);
-		if (!wait_for_sender(mq, pw) && pw->reused)
+		pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, false);
+		mqh = attach_queue(pw);
+		if (!wait_for_sender(pw) && pw->reused)
 		{
 			/* A reused worker died while idle: a new one takes the job. */
-			pw = pgbg_pool_start_job(dsm_segment_handle(seg), true);
-			if (!wait_for_sender(mq, pw))
-				pw->reused = false;
+			shm_mq_detach(mqh);
+			mqh = NULL;
+			pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, true);
+			mqh = attach_queue(pw);
+			(void) wait_for_sender(pw);
 		}
-		if (shm_mq_get_sender(mq) == NULL)
+		if (shm_mq_get_sender(pw->mq) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 					 errmsg("could not start background process"),
@@ -265,7 +274,8 @@ pg_background_launch(PG_FUNCTION_ARGS)
 		/* Cancelled, or no worker: the job must not run at all. */
 		if (pw != NULL)
 			pgbg_pool_discard(pw);
-		shm_mq_detach(mqh);
+		if (mqh != NULL)
+			shm_mq_detach(mqh);
 		dsm_detach(seg);
 		PG_RE_THROW();
 	}

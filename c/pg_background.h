@@ -3,15 +3,15 @@
  *		The dynamic shared memory layout a launcher shares with its worker,
  *		and the prototypes that cross files of the C shim.
  *
- * One DSM segment per launch, laid out with shm_toc:
+ * One DSM segment per job, laid out with shm_toc:
  *	PGBG_KEY_FIXED	PgbgFixed: who the worker must become, and where
  *	PGBG_KEY_SQL	the SQL string, NUL-terminated
  *	PGBG_KEY_GUC	the launcher's GUC state (SerializeGUCState)
- *	PGBG_KEY_QUEUE	the shm_mq the worker writes protocol messages into;
- *					the launcher is the receiver
- * Everything but the queue and PgbgFixed.worker_pid is written by the
- * launcher before the worker is registered and only read afterwards, so it
- * needs no lock.
+ * and one control segment per worker (PgbgPoolSlot, below), which also holds
+ * the shm_mq the worker writes protocol messages into (the launcher is the
+ * receiver), created afresh for every job.  Everything in the job segment
+ * but PgbgFixed.worker_pid is written by the launcher before the worker is
+ * handed the job and only read afterwards, so it needs no lock.
  */
 #ifndef PG_BACKGROUND_H
 #define PG_BACKGROUND_H
@@ -32,8 +32,7 @@
 #define PGBG_KEY_FIXED			0
 #define PGBG_KEY_SQL			1
 #define PGBG_KEY_GUC			2
-#define PGBG_KEY_QUEUE			3
-#define PGBG_NKEYS				4
+#define PGBG_NKEYS				3
 
 #define PGBG_DEFAULT_QUEUE_SIZE	65536
 #define PGBG_MAX_QUEUE_SIZE		((Size) 1024 * 1024 * 1024)
@@ -57,10 +56,14 @@ typedef struct PgbgFixed
 } PgbgFixed;
 
 /*
- * The control segment of a worker (c/pool.c): a small DSM segment, made by
- * the session that starts the worker and given to it as bgw_main_arg,
- * through which the session hands it one job after another.  Every field
- * is read and written under mutex.
+ * The control segment of a worker (c/pool.c): a DSM segment, made by the
+ * session that starts the worker and given to it as bgw_main_arg, through
+ * which the session hands it one job after another.  Every field is read
+ * and written under mutex.  The job's queue follows the struct, at
+ * PGBG_POOL_QUEUE_OFFSET: the session creates it there (shm_mq_create, of
+ * the job's queue_size) only while the worker is idle, i.e. detached from
+ * the previous one, and before it hands over the job.  Reusing the memory
+ * spares each launch a fresh allocation of the whole queue.
  */
 typedef enum PgbgPoolState
 {
@@ -77,7 +80,11 @@ typedef struct PgbgPoolSlot
 	bool		retire;			/* the session is ending: exit when idle */
 	PGPROC	   *worker;			/* set by the worker: whom to wake */
 	PGPROC	   *session;		/* the session: woken when the worker idles */
+	Size		queue_area;		/* bytes for a queue at PGBG_POOL_QUEUE_OFFSET */
 } PgbgPoolSlot;
+
+#define PGBG_POOL_QUEUE_OFFSET	MAXALIGN(sizeof(PgbgPoolSlot))
+#define PGBG_POOL_QUEUE(slot)	((shm_mq *) ((char *) (slot) + PGBG_POOL_QUEUE_OFFSET))
 
 /* The session's record of one of its workers (c/pool.c). */
 typedef struct PgbgPoolWorker
@@ -85,6 +92,7 @@ typedef struct PgbgPoolWorker
 	dsm_segment *ctl;			/* control segment, mapping pinned */
 	PgbgPoolSlot *slot;
 	BackgroundWorkerHandle *handle;
+	shm_mq	   *mq;				/* queue of its current job, in ctl */
 	int			jobs;			/* job entries naming this worker */
 	bool		finishing;		/* its last result was read: idle soon */
 	bool		reused;			/* its current job went to it while idle */
@@ -110,7 +118,8 @@ extern BackgroundWorkerHandle *pgbg_register_worker(dsm_handle ctl);
 
 /* pool.c */
 extern int	pgbg_worker_idle_timeout_ms;
-extern PgbgPoolWorker *pgbg_pool_start_job(dsm_handle job, bool fresh);
+extern PgbgPoolWorker *pgbg_pool_start_job(dsm_handle job, Size queue_size,
+										   bool fresh);
 extern void pgbg_pool_discard(PgbgPoolWorker *pw);
 extern void pgbg_pool_job_started(PgbgPoolWorker *pw);
 typedef enum PgbgJobEnd

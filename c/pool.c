@@ -9,7 +9,7 @@
  *
  * Each worker has a control segment (PgbgPoolSlot, pg_background.h), made
  * by the session, through which the session hands it one job after another
- * (the handle of the job's own segment).  A worker becomes idle only after
+ * (the handle of the job's own segment), and which holds the job's queue.  A worker becomes idle only after
  * a job that ended without an error, once it has reset its session state
  * (DISCARD ALL, see worker.c); it exits when idle for
  * pg_background.worker_idle_timeout, when that is zero, and when the
@@ -81,17 +81,43 @@ prune(void)
 	}
 }
 
-/* Hand job to pw if it is idle. */
+/*
+ * The job's queue, in pw's control segment, with us as receiver.  Only
+ * while pw is idle (or not yet started): then the worker is detached from
+ * the queue it had, and attaches to this one once it has the job.
+ */
+static void
+make_queue(PgbgPoolWorker *pw, Size queue_size)
+{
+	pw->mq = shm_mq_create(PGBG_POOL_QUEUE(pw->slot), queue_size);
+	shm_mq_set_receiver(pw->mq, MyProc);
+}
+
 static bool
-try_assign(PgbgPoolWorker *pw, dsm_handle job)
+is_idle(PgbgPoolWorker *pw)
+{
+	bool		idle;
+
+	SpinLockAcquire(&pw->slot->mutex);
+	idle = pw->slot->state == PGBG_POOL_IDLE && !pw->slot->retire;
+	SpinLockRelease(&pw->slot->mutex);
+	return idle;
+}
+
+/* Hand job to pw if it is idle and its queue area is large enough. */
+static bool
+try_assign(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
 {
 	PGPROC	   *worker = NULL;
 	bool		ok = false;
 	pid_t		pid;
 
-	if (pw->jobs > 0 ||
-		GetBackgroundWorkerPid(pw->handle, &pid) != BGWH_STARTED)
+	if (pw->jobs > 0 || pw->slot->queue_area < queue_size ||
+		GetBackgroundWorkerPid(pw->handle, &pid) != BGWH_STARTED ||
+		!is_idle(pw))
 		return false;
+	make_queue(pw, queue_size);
+	/* It may have left in the meantime: then the queue goes unused. */
 	SpinLockAcquire(&pw->slot->mutex);
 	if (pw->slot->state == PGBG_POOL_IDLE && !pw->slot->retire)
 	{
@@ -112,7 +138,7 @@ try_assign(PgbgPoolWorker *pw, dsm_handle job)
  * in a moment (it sets our latch then): wait for that, briefly.
  */
 static bool
-assign_when_idle(PgbgPoolWorker *pw, dsm_handle job)
+assign_when_idle(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   FINISHING_WAIT_MS);
@@ -122,7 +148,7 @@ assign_when_idle(PgbgPoolWorker *pw, dsm_handle job)
 		int			state;
 		long		left;
 
-		if (try_assign(pw, job))
+		if (try_assign(pw, job, queue_size))
 			return true;
 		SpinLockAcquire(&pw->slot->mutex);
 		state = pw->slot->state;
@@ -137,14 +163,18 @@ assign_when_idle(PgbgPoolWorker *pw, dsm_handle job)
 	}
 }
 
-/* A new worker with its control segment, its first job already set. */
+/*
+ * A new worker with its control segment (room for a queue of queue_size),
+ * its first job and queue already set.
+ */
 static PgbgPoolWorker *
-start_worker(dsm_handle job)
+start_worker(dsm_handle job, Size queue_size)
 {
-	dsm_segment *ctl = dsm_create(sizeof(PgbgPoolSlot), 0);
+	dsm_segment *ctl = dsm_create(PGBG_POOL_QUEUE_OFFSET + queue_size, 0);
 	PgbgPoolSlot *slot = dsm_segment_address(ctl);
 	PgbgPoolWorker *pw;
 	BackgroundWorkerHandle *handle;
+	shm_mq	   *mq;
 
 	dsm_pin_mapping(ctl);
 	SpinLockInit(&slot->mutex);
@@ -153,6 +183,9 @@ start_worker(dsm_handle job)
 	slot->retire = false;
 	slot->worker = NULL;
 	slot->session = MyProc;
+	slot->queue_area = queue_size;
+	mq = shm_mq_create(PGBG_POOL_QUEUE(slot), queue_size);
+	shm_mq_set_receiver(mq, MyProc);
 
 	PG_TRY();
 	{
@@ -173,6 +206,7 @@ start_worker(dsm_handle job)
 	pw->ctl = ctl;
 	pw->slot = slot;
 	pw->handle = handle;
+	pw->mq = mq;
 	pw->reused = false;
 	pw->next = pool;
 	pool = pw;
@@ -185,7 +219,7 @@ start_worker(dsm_handle job)
  * the caller counts the job in with pgbg_pool_job_started.
  */
 PgbgPoolWorker *
-pgbg_pool_start_job(dsm_handle job, bool fresh)
+pgbg_pool_start_job(dsm_handle job, Size queue_size, bool fresh)
 {
 	static bool registered = false;
 
@@ -198,13 +232,15 @@ pgbg_pool_start_job(dsm_handle job, bool fresh)
 	if (pgbg_worker_idle_timeout_ms > 0 && !fresh)
 	{
 		for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
-			if (try_assign(pw, job))
+			if (try_assign(pw, job, queue_size))
 				return pw;
 		for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
-			if (pw->finishing && pw->jobs == 0 && assign_when_idle(pw, job))
+			if (pw->finishing && pw->jobs == 0 &&
+				pw->slot->queue_area >= queue_size &&
+				assign_when_idle(pw, job, queue_size))
 				return pw;
 	}
-	return start_worker(job);
+	return start_worker(job, queue_size);
 }
 
 /*

@@ -93,7 +93,7 @@ report_and_abort(void)
  * error (an error was reported into its queue).
  */
 static bool
-run_job(dsm_handle job, bool *connected)
+run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected)
 {
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -120,9 +120,13 @@ run_job(dsm_handle job, bool *connected)
 	fixed = shm_toc_lookup(toc, PGBG_KEY_FIXED, false);
 	sql = shm_toc_lookup(toc, PGBG_KEY_SQL, false);
 	gucstate = shm_toc_lookup(toc, PGBG_KEY_GUC, false);
-	mq = shm_toc_lookup(toc, PGBG_KEY_QUEUE, false);
+	/* made by the session before it handed us the job (pool.c) */
+	mq = PGBG_POOL_QUEUE(slot);
 
-	/* Publish our pid, then attach: the launcher waits for the attach. */
+	/*
+	 * Publish our pid, then attach: the launcher waits for the attach.  The
+	 * queue is detached with the job's segment, although it lives in ours.
+	 */
 	fixed->worker_pid = MyProcPid;
 	shm_mq_set_sender(mq, MyProc);
 	mqh = shm_mq_attach(mq, seg, NULL);
@@ -271,7 +275,7 @@ pg_background_worker_main(Datum main_arg)
 	{
 		dsm_handle	job = next_job(slot, idle_ms);
 
-		if (job == 0 || !run_job(job, &connected))
+		if (job == 0 || !run_job(job, slot, &connected))
 			break;
 		/* the session's setting, restored with the job; DISCARD resets it */
 		idle_ms = pgbg_worker_idle_timeout_ms;
