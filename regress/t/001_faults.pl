@@ -223,5 +223,7 @@ my $dsm_baseline = dsm_segments();
 	ok($ok, 'no DSM segment left (' . dsm_segments() . " vs $dsm_baseline at start)");
 }
 
+# no process crashed (a SIGKILL sent on purpose is signal 9)
+unlike(slurp_file($node->logfile), qr/terminated by signal (?:6|7|11)|PANIC/, 'no crash in the server log');
 $node->stop;
 done_testing();

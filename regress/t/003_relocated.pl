@@ -33,5 +33,7 @@ my $maps = $node->safe_psql('postgres', q{
   SELECT pg_read_file('/proc/' || pg_backend_pid() || '/maps')});
 like($maps, qr{\Q$reloc\E/libpg_background_go\.so}, 'Go library loaded from next to the shim');
 unlike($maps, qr{\Q$pkglibdir\E/libpg_background_go\.so}, 'not from $libdir');
+# no process crashed (a SIGKILL sent on purpose is signal 9)
+unlike(slurp_file($node->logfile), qr/terminated by signal (?:6|7|11)|PANIC/, 'no crash in the server log');
 $node->stop;
 done_testing();

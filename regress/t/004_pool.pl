@@ -89,5 +89,7 @@ ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_background'"),
 	'and its worker left');
 
+# no process crashed (a SIGKILL sent on purpose is signal 9)
+unlike(slurp_file($node->logfile), qr/terminated by signal (?:6|7|11)|PANIC/, 'no crash in the server log');
 $node->stop;
 done_testing();
