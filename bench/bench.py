@@ -163,6 +163,30 @@ def memory_case(rows):
             dict(case="f. launcher memory", variant="peak RSS before the big read (kB)", median_ms=hwm0),
             dict(case="f. launcher memory", variant="peak RSS reading %d rows (kB), work_mem %s" % (rows, wm), median_ms=hwm1)]
 
+def first_call_case(n):
+    """a. the one-time cost of Go in a fresh backend: first against second
+    call, both starting a new worker (pooling off), in n fresh backends."""
+    one = bg("SELECT 1", "x int").rstrip(";")
+    script = ("\\set QUIET on\nSET pg_background.worker_idle_timeout = 0;\n"
+              "SELECT clock_timestamp() AS t0 \\gset\n%s \\gset\n"
+              "SELECT clock_timestamp() AS t1 \\gset\n%s \\gset\n"
+              "SELECT clock_timestamp() AS t2 \\gset\n"
+              "SELECT extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz) * 1000, "
+              "extract(epoch FROM :'t2'::timestamptz - :'t1'::timestamptz) * 1000;\n") % (one, one)
+    first, second = [], []
+    for _ in range(n):
+        r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"], input=script,
+                           capture_output=True, text=True, check=True)
+        a, b = r.stdout.strip().split("|")
+        first.append(float(a))
+        second.append(float(b))
+    extra = [a - b for a, b in zip(first, second)]
+    name = "a. first call in a fresh backend (Go loads while the worker starts)"
+    return [dict(case=name, variant="first call (ms)", median_ms=round(statistics.median(first), 3)),
+            dict(case=name, variant="second call, Go loaded (ms)", median_ms=round(statistics.median(second), 3)),
+            dict(case=name, variant="first minus second, median of %d backends (ms)" % n,
+                 median_ms=round(statistics.median(extra), 3))]
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -192,6 +216,11 @@ def main():
     for src in ("plain", "dblink", "dblink_conn", "bg_result", "bg_detach"):
         n = int(psql("SELECT count(*) FROM bench_audit WHERE src = '%s'" % src))
         assert n > 0, "variant %s wrote no rows" % src
+    fc = first_call_case(3 if a.quick else 30)
+    print("\n### %s\n\n| measure | value |\n|---|---|" % fc[0]["case"])
+    for r in fc:
+        print("| %s | %s |" % (r["variant"], r["median_ms"]))
+    allrows += fc
     mem = memory_case(10000 if a.quick else 10000000)
     print("\n### f. launcher memory\n\n| measure | value |\n|---|---|")
     for r in mem:

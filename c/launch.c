@@ -23,6 +23,7 @@
 #include "pgbg_compat.h"
 
 #include "pg_background.h"
+#include "pgbg_go.h"
 
 /* The one magic block of pg_background.so. */
 PG_MODULE_MAGIC;
@@ -254,6 +255,9 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	{
 		pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, false);
 		mqh = attach_queue(pw);
+		/* A new worker takes milliseconds to start: load Go meanwhile. */
+		if (!pw->reused)
+			pgbg_go_preload();
 		if (!wait_for_sender(pw) && pw->reused)
 		{
 			/* A reused worker died while idle: a new one takes the job. */

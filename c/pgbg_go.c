@@ -80,6 +80,30 @@ load_go_library(void)
 	go_parse = parse_fn;
 }
 
+void
+pgbg_go_preload(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (go_parse != NULL)
+		return;
+	/*
+	 * load_go_library raises only after it restored the signal mask and
+	 * holds nothing: its error can be dropped here and will be raised again
+	 * when the library is needed.
+	 */
+	PG_TRY();
+	{
+		load_go_library();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+}
+
 int32
 pgbg_go_parse(const PgbgRawMsg *msgs, int32 nmsgs, PgbgParseOut *out,
 			  char *errbuf, int32 errbuf_len)

@@ -17,4 +17,12 @@
 extern int32 pgbg_go_parse(const PgbgRawMsg *msgs, int32 nmsgs,
 						   PgbgParseOut *out, char *errbuf, int32 errbuf_len);
 
+/*
+ * Load the library now if it is not loaded yet, never raising: a launch
+ * calls this while a new worker starts, which takes longer, so the first
+ * result of a session does not pay for loading Go.  A failure is raised by
+ * pgbg_go_parse when the library is needed.
+ */
+extern void pgbg_go_preload(void);
+
 #endif							/* PGBG_GO_H */

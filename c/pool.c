@@ -40,21 +40,26 @@ int			pgbg_worker_idle_timeout_ms = 1000;
 
 static PgbgPoolWorker *pool = NULL;
 
-/* Tell every worker of the session to exit once it is idle. */
+/* Tell a worker to exit once it is idle (now, if it is). */
+static void
+retire(PgbgPoolWorker *pw)
+{
+	PGPROC	   *worker;
+
+	SpinLockAcquire(&pw->slot->mutex);
+	pw->slot->retire = true;
+	worker = pw->slot->worker;
+	SpinLockRelease(&pw->slot->mutex);
+	if (worker != NULL)
+		SetLatch(&worker->procLatch);
+}
+
+/* The session is ending: so are its workers. */
 static void
 retire_all(int code, Datum arg)
 {
 	for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
-	{
-		PGPROC	   *worker;
-
-		SpinLockAcquire(&pw->slot->mutex);
-		pw->slot->retire = true;
-		worker = pw->slot->worker;
-		SpinLockRelease(&pw->slot->mutex);
-		if (worker != NULL)
-			SetLatch(&worker->procLatch);
-	}
+		retire(pw);
 }
 
 /* Drop the records of workers that have exited and no job names. */
@@ -279,14 +284,5 @@ pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how)
 	if (how == PGBG_JOB_READ)
 		pw->finishing = true;
 	else if (how == PGBG_JOB_ABORTED)
-	{
-		PGPROC	   *worker;
-
-		SpinLockAcquire(&pw->slot->mutex);
-		pw->slot->retire = true;
-		worker = pw->slot->worker;
-		SpinLockRelease(&pw->slot->mutex);
-		if (worker != NULL)
-			SetLatch(&worker->procLatch);
-	}
+		retire(pw);
 }

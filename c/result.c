@@ -66,6 +66,14 @@ typedef struct ResultReader
 	/* set while the session's client encoding is the database's */
 	bool		db_encoding;
 	int			client_encoding;
+
+	/*
+	 * The worker's error, copied, raised once the job's output has been
+	 * read up to its ReadyForQuery (which follows an error at once): the
+	 * worker has then finished its job and can be given another.
+	 */
+	char	   *error[PGBG_EF_COUNT];
+	bool		has_error;
 } ResultReader;
 
 static void
@@ -193,6 +201,7 @@ handle_command(ResultReader *r, const PgbgEvent *ev)
 	r->last_tag = pnstrdup(pgbg_span_ptr(&r->msg, r->out.text, tag), tag->len);
 }
 
+/* A notice is relayed now, an error is kept until the output is read. */
 static void
 handle_report(ResultReader *r, const PgbgEvent *ev)
 {
@@ -205,7 +214,24 @@ handle_report(ResultReader *r, const PgbgEvent *ev)
 
 		fields[i] = f->len < 0 ? NULL : pgbg_span_ptr(&r->msg, r->out.text, f);
 	}
-	pgbg_relay(fields, ev->kind == PGBG_EV_ERROR, r->pid, r->w->sql);
+	if (ev->kind == PGBG_EV_NOTICE)
+	{
+		pgbg_relay(fields, false, r->pid, r->w->sql);
+		return;
+	}
+	if (r->has_error)
+		protocol_error(r, "a second ErrorResponse");
+	for (int i = 0; i < PGBG_EF_COUNT; i++)
+		r->error[i] = fields[i] ? pstrdup(fields[i]) : NULL;
+	r->has_error = true;
+}
+
+/* Raise the worker's error, if it reported one. */
+static void
+raise_worker_error(ResultReader *r)
+{
+	if (r->has_error)
+		pgbg_relay((const char *const *) r->error, true, r->pid, r->w->sql);
 }
 
 /* Act on the events of one Go call, in message order. */
@@ -338,11 +364,15 @@ read_until_done(ResultReader *r)
 		}
 
 		if (res == SHM_MQ_DETACHED)
+		{
+			/* a worker's FATAL: its report, then the detach */
+			raise_worker_error(r);
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("lost connection to background worker with PID %d",
 							r->pid),
 					 errdetail("The worker exited before it finished its work.")));
+		}
 
 		pgbg_wait_for_worker(r->pid, &next_check);
 	}
@@ -436,6 +466,12 @@ pg_background_result(PG_FUNCTION_ARGS)
 	r.isnull = palloc(sizeof(bool) * Max(r.desc->natts, 1));
 
 	read_until_done(&r);
+	if (r.has_error)
+	{
+		/* All of it was read: the worker may take another job. */
+		r.w->read = true;
+		raise_worker_error(&r);
+	}
 	if (!r.got_rowdesc)
 		emit_command_tag(&r);
 	MemoryContextSwitchTo(oldcontext);

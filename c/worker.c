@@ -9,9 +9,9 @@
  * job's queue and redirect protocol output into it first, because before
  * that nothing the worker reports can reach the launcher; then connect (on
  * the first job), restore the launcher's settings and identity, run the SQL
- * and say ReadyForQuery.  Only a worker whose job ended without an error is
- * reused, after DISCARD ALL: a reused worker starts every job with the
- * session state of a fresh one.  No Go is loaded in this process.
+ * and say ReadyForQuery.  An error is reported and recovered from as in
+ * PostgresMain; then, after DISCARD ALL, the worker takes the next job with
+ * the session state of a fresh one.  No Go is loaded in this process.
  */
 #include "postgres.h"
 
@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/ps_status.h"
 #include "utils/resowner.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "pg_background.h"
@@ -77,23 +78,48 @@ become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
 }
 
-/* Report an error the way PostgresMain does, and clean up after it. */
+/*
+ * Report an error and recover from it the way PostgresMain does, so that
+ * the worker can take another job: timeouts off, a pending cancel dropped,
+ * the transaction aborted, the error state flushed.
+ */
 static void
 report_and_abort(void)
 {
 	HOLD_INTERRUPTS();
+	disable_all_timeouts(false);
+	QueryCancelPending = false;
 	EmitErrorReport();
+	debug_query_string = NULL;
 	AbortOutOfAnyTransaction();
+	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	RESUME_INTERRUPTS();
 }
 
 /*
- * Run the job whose segment is job.  Returns whether it ended without an
- * error (an error was reported into its queue).
+ * Say ReadyForQuery; returns whether it was sent.  pqmq.c answers EOF for
+ * good once an error was thrown out of one of its sends (a cancel or
+ * timeout while the queue was full): its private busy flag stays set, and
+ * a worker in that state cannot serve another job.  EOF also comes when
+ * the launcher detached the queue.
  */
 static bool
-run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected)
+ready_for_query(void)
+{
+	char		status = TransactionBlockStatusCode();
+
+	return pq_putmessage('Z', &status, 1) == 0;
+}
+
+/*
+ * Run the job whose segment is job.  Returns whether the worker can take
+ * another job: the job's error, if any, was reported into its queue and
+ * recovered from.  *idle_ms receives the launcher's
+ * pg_background.worker_idle_timeout (the SQL may change ours).
+ */
+static bool
+run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 {
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -102,7 +128,8 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected)
 	char	   *gucstate;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
-	volatile bool ok = true;
+	volatile bool failed = false;
+	bool		sent;
 
 	seg = dsm_attach(job);
 	if (seg == NULL)
@@ -140,22 +167,25 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected)
 	PG_TRY();
 	{
 		become_launcher(fixed, gucstate, connected);
+		*idle_ms = pgbg_worker_idle_timeout_ms;
 		pgbg_execute_sql_string(sql, fixed->queue_size);
 	}
 	PG_CATCH();
 	{
 		report_and_abort();
-		ok = false;
+		failed = true;
 	}
 	PG_END_TRY();
 
 	/*
-	 * Tell the launcher we are done; a detached queue just drops it.  The
-	 * detach ends the redirection: from here on, reports go to the log.
+	 * Tell the launcher we are done.  The detach ends the redirection: from
+	 * here on, reports go to the log.  Without an error nothing can have
+	 * been thrown out of a send; after one, only a ReadyForQuery that went
+	 * out shows that the redirection still works.
 	 */
-	ReadyForQuery(DestRemote);
+	sent = ready_for_query();
 	dsm_detach(seg);
-	return ok;
+	return sent || !failed;
 }
 
 /*
@@ -275,10 +305,8 @@ pg_background_worker_main(Datum main_arg)
 	{
 		dsm_handle	job = next_job(slot, idle_ms);
 
-		if (job == 0 || !run_job(job, slot, &connected))
+		if (job == 0 || !run_job(job, slot, &connected, &idle_ms))
 			break;
-		/* the session's setting, restored with the job; DISCARD resets it */
-		idle_ms = pgbg_worker_idle_timeout_ms;
 		if (idle_ms <= 0 || !reset_session())
 			break;
 		set_state(slot, PGBG_POOL_IDLE);

@@ -54,10 +54,8 @@ typedef enum SendKind
 	SEND_BINARY_FUNC,			/* binary format: send function */
 	SEND_BOOL,					/* 1 byte, 0 or 1 */
 	SEND_INT16,					/* int2 */
-	SEND_INT32,					/* int4, oid, date */
-	SEND_INT64,					/* int8, timestamp, timestamptz, time */
-	SEND_FLOAT4,
-	SEND_FLOAT8,
+	SEND_INT32,					/* int4, oid, date, float4 */
+	SEND_INT64,					/* int8, timestamp, timestamptz, time, float8 */
 	SEND_VARLENA,				/* text, varchar, bpchar, bytea, and every type
 								 * in PGBG_FORMAT_INTERNAL: the bytes */
 	SEND_UUID					/* 16 bytes */
@@ -90,19 +88,22 @@ binary_kind(Oid basetype)
 			return SEND_BOOL;
 		case INT2OID:
 			return SEND_INT16;
+		/*
+		 * A float's send format is its bits in network order, and its
+		 * Datum holds those bits (float8 behind a pointer where it is not
+		 * by value, which DatumGetInt64 follows).
+		 */
 		case INT4OID:
 		case OIDOID:
 		case DATEOID:
+		case FLOAT4OID:
 			return SEND_INT32;
 		case INT8OID:
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
 		case TIMEOID:
-			return SEND_INT64;
-		case FLOAT4OID:
-			return SEND_FLOAT4;
 		case FLOAT8OID:
-			return SEND_FLOAT8;
+			return SEND_INT64;
 		case TEXTOID:
 		case VARCHAROID:
 		case BPCHAROID:
@@ -248,26 +249,6 @@ put_value(RowSender *rs, int *start, SendColumn *col, Datum value)
 			put_u32(buf, 8);
 			put_u64(buf, (uint64) DatumGetInt64(value));
 			break;
-		case SEND_FLOAT4:
-			{
-				float4		f = DatumGetFloat4(value);
-				uint32		bits;
-
-				memcpy(&bits, &f, 4);
-				put_u32(buf, 4);
-				put_u32(buf, bits);
-				break;
-			}
-		case SEND_FLOAT8:
-			{
-				float8		f = DatumGetFloat8(value);
-				uint64		bits;
-
-				memcpy(&bits, &f, 8);
-				put_u32(buf, 8);
-				put_u64(buf, bits);
-				break;
-			}
 		case SEND_VARLENA:
 			{
 				/* may detoast into rowcxt */

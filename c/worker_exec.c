@@ -201,11 +201,17 @@ pgbg_execute_sql_string(const char *sql, Size queue_size)
 	/*
 	 * Parse and plan trees must outlive the transaction: VACUUM and CREATE
 	 * INDEX CONCURRENTLY commit and restart it under our feet (this is the
-	 * job of MessageContext in a backend).
+	 * job of MessageContext in a backend).  Reset at the start of every job,
+	 * so a job that failed leaves nothing behind either.
 	 */
-	MemoryContext tree_cxt = AllocSetContextCreate(TopMemoryContext,
-												   "pg_background statements",
-												   ALLOCSET_DEFAULT_SIZES);
+	static MemoryContext tree_cxt = NULL;
+
+	if (tree_cxt == NULL)
+		tree_cxt = AllocSetContextCreate(TopMemoryContext,
+										 "pg_background statements",
+										 ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(tree_cxt);
 
 	debug_query_string = sql;
 	pgstat_report_activity(STATE_RUNNING, sql);
@@ -250,6 +256,6 @@ pgbg_execute_sql_string(const char *sql, Size queue_size)
 	}
 
 	disable_timeout(STATEMENT_TIMEOUT, false);
-	MemoryContextDelete(tree_cxt);
+	MemoryContextReset(tree_cxt);
 	debug_query_string = NULL;
 }

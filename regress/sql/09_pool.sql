@@ -50,13 +50,26 @@ SELECT * FROM pg_background_result(pg_background_launch('SELECT current_user')) 
 RESET ROLE;
 RESET work_mem;
 
--- a job that ends in an error ends its worker; the next job gets a new one
+-- a job that ends in an error: the error is relayed, and the worker,
+-- recovered and reset, takes the next job
 SELECT pg_background_launch('SELECT 1 / 0') AS p5 \gset
 SELECT * FROM pg_background_result(:p5) AS (x int);
 SELECT pg_background_launch('SELECT 1') AS p6 \gset
 SELECT * FROM pg_background_result(:p6) AS (x int);
-SELECT :p5 = :p1 AS error_job_reused_worker, :p6 <> :p5 AS new_worker_after_error;
-CALL pgbg_wait(format('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)', :p5));
+SELECT :p5 = :p1 AND :p6 = :p1 AS same_worker;
+
+-- a job cancelled while its queue was full cannot report through the
+-- queue any more (pqmq.c): even detached (not an abort), its worker is not
+-- reused, and the next job runs fine
+SET statement_timeout = '300ms';
+SELECT pg_background_launch('SELECT repeat(''x'', 1000) FROM generate_series(1, 100000)') AS s1 \gset
+RESET statement_timeout;
+SELECT pg_sleep(1);
+SELECT pg_background_detach(:s1);
+CALL pgbg_wait(format('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''active'')', :s1));
+SELECT pg_background_launch('SELECT 5') AS s2 \gset
+SELECT * FROM pg_background_result(:s2) AS (x int);
+SELECT :s1 <> :s2 AS new_worker;
 
 -- jobs launched before any is read run in workers of their own
 SELECT pg_background_launch('SELECT pg_sleep(0.2)') AS c1 \gset
@@ -85,9 +98,10 @@ SELECT pg_background_launch('SELECT 7') AS k2 \gset
 SELECT * FROM pg_background_result(:k2) AS (x int);
 SELECT :k1 <> :k2 AS replaced;
 
--- idle workers leave after the timeout; zero: no worker outlives its job
+-- idle workers leave after the session's timeout (not one the job set);
+-- zero: no worker outlives its job
 SET pg_background.worker_idle_timeout = '100ms';
-SELECT pg_background_launch('SELECT 1') AS t1 \gset
+SELECT pg_background_launch($$SET pg_background.worker_idle_timeout = '1h'; SELECT 1$$) AS t1 \gset
 SELECT * FROM pg_background_result(:t1) AS (x int);
 CALL pgbg_wait('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = ''pg_background'')');
 SET pg_background.worker_idle_timeout = 0;
