@@ -9,16 +9,18 @@
  *
  * Each worker has a control segment (PgbgPoolSlot, pg_background.h), made
  * by the session, through which the session hands it one job after another
- * (the handle of the job's own segment), and which holds the job's queue.  A worker becomes idle only after
- * a job that ended without an error, once it has reset its session state
- * (DISCARD ALL, see worker.c); it exits when idle for
- * pg_background.worker_idle_timeout, when that is zero, and when the
- * session ends.  Workers only ever serve the session that started them:
- * same database, same authenticated user.
+ * (the handle of the job's own segment), and which holds the job's queue.
+ * After each job the worker recovers from its error if any, resets its
+ * session state (DISCARD ALL, see worker.c) and becomes idle; it exits when
+ * idle for pg_background.worker_idle_timeout, when that is zero, when it
+ * can no longer report through a queue, and when the session ends.
+ * Workers only ever serve the session that started them: same database,
+ * same authenticated user.
  *
  * A worker is reused only when no job entry of the session names it (the
  * session knows jobs by worker pid), i.e. its last result was read or
- * detached.
+ * detached; one whose job entry went with an aborted transaction is retired
+ * (pgbg_pool_job_ended).
  */
 #include "postgres.h"
 
