@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -32,7 +33,10 @@ const (
 // 8 header bytes + 5 base-10000 digits of 2 bytes; text of an int8 is 20.
 const MaxLen = 32
 
-var typeMap = pgtype.NewMap()
+// typeMap is built on first use: pgtype.NewMap registers every type pgx
+// knows, which takes milliseconds, and a session whose results need no
+// conversion should not pay for it when the library loads.
+var typeMap = sync.OnceValue(pgtype.NewMap)
 
 // source type of each conversion
 func sourceOID(conv int32) uint32 {
@@ -55,7 +59,7 @@ func Append(conv int32, src []byte, dst []byte) ([]byte, error) {
 		if len(src) != 4 {
 			return nil, fmt.Errorf("float4 value has %d bytes, want 4", len(src))
 		}
-		if err := typeMap.Scan(pgtype.Float4OID, pgtype.BinaryFormatCode, src, &f); err != nil {
+		if err := typeMap().Scan(pgtype.Float4OID, pgtype.BinaryFormatCode, src, &f); err != nil {
 			return nil, err
 		}
 		return encode(pgtype.Float8OID, pgtype.Float8{Float64: float64(f.Float32), Valid: true}, dst)
@@ -69,7 +73,7 @@ func Append(conv int32, src []byte, dst []byte) ([]byte, error) {
 		return nil, fmt.Errorf("integer value has %d bytes, want %d", len(src), want)
 	}
 	var v pgtype.Int8
-	if err := typeMap.Scan(oid, pgtype.BinaryFormatCode, src, &v); err != nil {
+	if err := typeMap().Scan(oid, pgtype.BinaryFormatCode, src, &v); err != nil {
 		return nil, err
 	}
 	switch conv {
@@ -90,5 +94,5 @@ func Append(conv int32, src []byte, dst []byte) ([]byte, error) {
 }
 
 func encode(oid uint32, v any, dst []byte) ([]byte, error) {
-	return typeMap.Encode(oid, pgtype.BinaryFormatCode, v, dst)
+	return typeMap().Encode(oid, pgtype.BinaryFormatCode, v, dst)
 }
