@@ -17,8 +17,8 @@ const align = 8
 // (-1 for NULL) and that many bytes. pgproto3.DataRow decodes it into a
 // slice of sub-slices; on this path, run for every row, the fields are
 // walked to offsets directly instead (no slice headers, no GC write
-// barriers), in two passes: rowNeed checks the framing and sizes the
-// output, dataRow fills it.
+// barriers): fillRow checks and fills in one pass, and rowNeed sizes a
+// row exactly when the output may be too small for it.
 
 // rowNeed checks a DataRow body and returns its field count and what it
 // asks of Output.
@@ -64,22 +64,49 @@ func rowNeed(body []byte, conv []int32) (int, need, error) {
 // MsgRows). One Span per field: into whole, or into Text for a value
 // converted or decoded by reference; Datums[k] for one decoded by value.
 func dataRow(src int32, whole, body []byte, conv []int32, out *Output) (Event, need, bool, error) {
-	nf, n, err := rowNeed(body, conv)
-	if err != nil {
-		return Event{}, need{}, false, err
+	if len(body) < 2 {
+		return Event{}, need{}, false, protoErr("invalid DataRow message: %d bytes, want at least 2", len(body))
 	}
-	if out.NSpans+n.spans > len(out.Spans) || out.NText+n.text > len(out.Text) {
-		return Event{}, n, true, nil
+	nf := int(binary.BigEndian.Uint16(body))
+	// What the row can ask of Text at most, from its size alone (a value
+	// never grows by more than a header, padding, or a conversion's
+	// MaxLen): when that fits, one pass both checks and fills.
+	bound := len(body) + nf*(align-1+convert.MaxLen)
+	n := need{events: 1, spans: nf, text: bound}
+	if out.NSpans+nf > len(out.Spans) || out.NText+bound > len(out.Text) {
+		var err error
+		if _, n, err = rowNeed(body, conv); err != nil {
+			return Event{}, need{}, false, err
+		}
+		if out.NSpans+n.spans > len(out.Spans) || out.NText+n.text > len(out.Text) {
+			return Event{}, n, true, nil
+		}
 	}
 	base, ok := offsetIn(whole, body)
-	if !ok && len(body) > 0 {
+	if !ok {
 		return Event{}, n, false, protoErr("invalid DataRow message: body outside its message")
 	}
 	ev := Event{Kind: EvDataRow, First: int32(out.NSpans), Count: int32(nf)}
+	startSpans, startText := out.NSpans, out.NText
+	if err := fillRow(src, base, body, nf, conv, out); err != nil {
+		out.NSpans, out.NText = startSpans, startText
+		return Event{}, n, false, err
+	}
+	// what it took, and what it may take elsewhere (padding differs)
+	n.text = out.NText - startText + nf*(align-1)
+	return ev, n, false, nil
+}
+
+// fillRow writes the spans (and Text, Datums) of a DataRow's nf fields,
+// checking the framing as it goes. The caller has made sure they fit.
+func fillRow(src, base int32, body []byte, nf int, conv []int32, out *Output) error {
 	p := 2
 	for i := 0; i < nf; i++ {
 		k := out.NSpans
 		sp := &out.Spans[k]
+		if len(body)-p < 4 {
+			return protoErr("invalid DataRow message: field %d: length word missing", i+1)
+		}
 		l := int32(binary.BigEndian.Uint32(body[p:]))
 		p += 4
 		if l == -1 {
@@ -87,11 +114,15 @@ func dataRow(src int32, whole, body []byte, conv []int32, out *Output) (Event, n
 			out.NSpans++
 			continue
 		}
+		if l < 0 || int(l) > len(body)-p {
+			return protoErr("invalid DataRow message: field %d: length %d with %d bytes left", i+1, l, len(body)-p)
+		}
 		v := body[p : p+int(l)]
 		c := int32(convert.None)
 		if i < len(conv) {
 			c = conv[i]
 		}
+		var err error
 		switch {
 		case c == convert.None:
 			*sp = Span{Src: src, Off: base + int32(p), Len: l}
@@ -113,12 +144,15 @@ func dataRow(src int32, whole, body []byte, conv []int32, out *Output) (Event, n
 			*sp = Span{Src: TextSrc, Off: int32(start), Len: int32(len(res))}
 		}
 		if err != nil {
-			return Event{}, n, false, protoErr("invalid DataRow message: column %d: %v", i+1, err)
+			return protoErr("invalid DataRow message: column %d: %v", i+1, err)
 		}
 		p += int(l)
 		out.NSpans++
 	}
-	return ev, n, false, nil
+	if p != len(body) {
+		return protoErr("invalid DataRow message: %d bytes after the last field", len(body)-p)
+	}
+	return nil
 }
 
 // nextFrame splits the next wire-framed message off a MsgRows body.
