@@ -130,7 +130,12 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	shm_mq_handle *mqh;
 	volatile bool failed = false;
 	bool		sent;
+	MemoryContext old;
+	static MemoryContext job_cxt = NULL;
 
+	if (job_cxt == NULL)
+		job_cxt = AllocSetContextCreate(TopMemoryContext, "pg_background job",
+										ALLOCSET_SMALL_SIZES);
 	seg = dsm_attach(job);
 	if (seg == NULL)
 		ereport(ERROR,
@@ -153,10 +158,14 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	/*
 	 * Publish our pid, then attach: the launcher waits for the attach.  The
 	 * queue is detached with the job's segment, although it lives in ours.
+	 * Its handle is the job's, freed with job_cxt once the segment is
+	 * detached (a pooled worker runs any number of jobs).
 	 */
 	fixed->worker_pid = MyProcPid;
 	shm_mq_set_sender(mq, MyProc);
+	old = MemoryContextSwitchTo(job_cxt);
 	mqh = shm_mq_attach(mq, seg, NULL);
+	MemoryContextSwitchTo(old);
 	pq_redirect_to_shm_mq(seg, mqh);
 
 	/*
@@ -185,6 +194,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	 */
 	sent = ready_for_query();
 	dsm_detach(seg);
+	MemoryContextReset(job_cxt);
 	return sent || !failed;
 }
 

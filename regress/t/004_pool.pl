@@ -89,6 +89,52 @@ ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_background'"),
 	'and its worker left');
 
+# 4. One worker serves thousands of jobs of every kind (rows, errors,
+#    notices, session state to reset, detaches) without growing.  (Not
+#    temporary tables: their local buffers grow up to temp_buffers, as in
+#    any backend.)
+{
+	my $anon = q{regexp_replace(pg_read_file('/proc/' || :p || '/status'), '.*RssAnon:\s+(\d+) kB.*', '\1', 's')::int};
+	my $jobs = q{DO $$
+	  DECLARE p int;
+	  BEGIN
+	    FOR i IN 1..2500 LOOP
+	      CASE i % 5
+	        WHEN 0 THEN PERFORM * FROM pg_background_result(pg_background_launch(
+	            'SELECT g, md5(g::text) FROM generate_series(1, 50) g')) AS (g int, t text);
+	        WHEN 1 THEN BEGIN
+	            PERFORM * FROM pg_background_result(pg_background_launch('SELECT 1/0')) AS (x int);
+	          EXCEPTION WHEN division_by_zero THEN NULL;
+	          END;
+	        WHEN 2 THEN PERFORM * FROM pg_background_result(pg_background_launch(
+	            'DO $b$ BEGIN RAISE NOTICE ''n''; END $b$')) AS (x text);
+	        WHEN 3 THEN PERFORM * FROM pg_background_result(pg_background_launch(
+	            'PREPARE s AS SELECT 1; SET work_mem = ''64MB''; SELECT pg_advisory_lock(1)')) AS (x text);
+	        ELSE
+	          p := pg_background_launch('SELECT 1');
+	          PERFORM pg_sleep(0.001);
+	          PERFORM pg_background_detach(p);
+	      END CASE;
+	    END LOOP;
+	  END $$;};
+	my ($ret, $out, $err) = $node->psql('postgres', qq{
+	  SET client_min_messages = warning;
+	  SELECT pg_background_launch('SELECT 1') AS p \\gset
+	  SELECT * FROM pg_background_result(:p) AS (x int) \\gset
+	  $jobs
+	  SELECT $anon AS before \\gset
+	  $jobs
+	  $jobs
+	  SELECT :before, $anon,
+	         (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_background');
+	});
+	is($ret, 0, '7500 mixed jobs ran') or diag("stderr: $err");
+	my ($before, $after, $workers) = split /\|/, $out;
+	cmp_ok($workers, '<=', 2, "they ran in $workers worker(s)");
+	cmp_ok($after - $before, '<', 512,
+		"the pooled worker's private memory stayed flat ($before -> $after kB over 5000 jobs)");
+}
+
 # no process crashed (a SIGKILL sent on purpose is signal 9)
 unlike(slurp_file($node->logfile), qr/terminated by signal (?:6|7|11)|PANIC/, 'no crash in the server log');
 $node->stop;
