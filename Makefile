@@ -8,7 +8,7 @@
 # shim itself was loaded from (never linked as a dependency: see c/pgbg_go.c).
 
 MODULE_big = pg_background
-OBJS = c/launch.o c/session.o c/worker.o c/worker_exec.o c/worker_dest.o c/pool.o c/result.o \
+OBJS = c/launch.o c/session.o c/worker.o c/worker_output.o c/worker_exec.o c/worker_dest.o c/pool.o c/result.o \
        c/result_decode.o c/result_wait.o c/deadlock.o c/relay.o c/pgbg_go.o
 
 EXTENSION = pg_background

@@ -260,9 +260,13 @@ pg_background_launch(PG_FUNCTION_ARGS)
 			pgbg_go_preload();
 		if (!wait_for_sender(pw) && pw->reused)
 		{
-			/* A reused worker died while idle: a new one takes the job. */
+			/*
+			 * A reused worker died while idle: a new one takes the job.  The
+			 * dead one's record may be freed on the way (prune).
+			 */
 			shm_mq_detach(mqh);
 			mqh = NULL;
+			pw = NULL;
 			pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, true);
 			mqh = attach_queue(pw);
 			(void) wait_for_sender(pw);
@@ -275,7 +279,12 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		/* Cancelled, or no worker: the job must not run at all. */
+		/*
+		 * Cancelled, or no worker.  The worker is stopped; one that attached
+		 * in the meantime has begun the job (a reused worker begins at
+		 * once), which then rolls back unless it committed already, as a
+		 * cancelled query's commit can have happened.
+		 */
 		if (pw != NULL)
 			pgbg_pool_discard(pw);
 		if (mqh != NULL)

@@ -145,6 +145,10 @@ extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
 /* worker_exec.c */
 extern void pgbg_execute_sql_string(const char *sql, Size queue_size);
 
+/* worker_output.c */
+extern void pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh);
+extern bool pgbg_output_broken(void);
+
 /* worker_dest.c */
 extern DestReceiver *pgbg_create_row_sender(Portal portal, Size queue_size);
 

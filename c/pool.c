@@ -259,6 +259,7 @@ pgbg_pool_discard(PgbgPoolWorker *pw)
 {
 	SpinLockAcquire(&pw->slot->mutex);
 	pw->slot->state = PGBG_POOL_GONE;
+	pw->slot->retire = true;	/* an IDLE set later turns into GONE */
 	SpinLockRelease(&pw->slot->mutex);
 	TerminateBackgroundWorker(pw->handle);
 }

@@ -98,18 +98,19 @@ report_and_abort(void)
 }
 
 /*
- * Say ReadyForQuery; returns whether it was sent.  pqmq.c answers EOF for
- * good once an error was thrown out of one of its sends (a cancel or
- * timeout while the queue was full): its private busy flag stays set, and
- * a worker in that state cannot serve another job.  EOF also comes when
- * the launcher detached the queue.
+ * Say ReadyForQuery (EOF when the launcher detached the queue).  The job
+ * is over: a cancel now would only lose the message, so it waits for the
+ * next job (which drops it); termination still works while we wait for
+ * room in the queue.
  */
-static bool
+static void
 ready_for_query(void)
 {
 	char		status = TransactionBlockStatusCode();
 
-	return pq_putmessage('Z', &status, 1) == 0;
+	HOLD_CANCEL_INTERRUPTS();
+	(void) pq_putmessage('Z', &status, 1);
+	RESUME_CANCEL_INTERRUPTS();
 }
 
 /*
@@ -128,8 +129,6 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	char	   *gucstate;
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
-	volatile bool failed = false;
-	bool		sent;
 	MemoryContext old;
 	static MemoryContext job_cxt = NULL;
 
@@ -166,7 +165,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	old = MemoryContextSwitchTo(job_cxt);
 	mqh = shm_mq_attach(mq, seg, NULL);
 	MemoryContextSwitchTo(old);
-	pq_redirect_to_shm_mq(seg, mqh);
+	pgbg_redirect_output(seg, mqh);
 
 	/*
 	 * Without this handler an ERROR would be promoted to FATAL.  Report it
@@ -182,20 +181,18 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	PG_CATCH();
 	{
 		report_and_abort();
-		failed = true;
 	}
 	PG_END_TRY();
 
 	/*
 	 * Tell the launcher we are done.  The detach ends the redirection: from
-	 * here on, reports go to the log.  Without an error nothing can have
-	 * been thrown out of a send; after one, only a ReadyForQuery that went
-	 * out shows that the redirection still works.
+	 * here on, reports go to the log.  A send that an error abandoned
+	 * (caught or not) leaves pqmq.c unable to serve another job.
 	 */
-	sent = ready_for_query();
+	ready_for_query();
 	dsm_detach(seg);
 	MemoryContextReset(job_cxt);
-	return sent || !failed;
+	return !pgbg_output_broken();
 }
 
 /*
@@ -264,6 +261,11 @@ next_job(PgbgPoolSlot *slot, int idle_ms)
 		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
 														   deadline);
 
+		/*
+		 * Idle, there is nothing to cancel (PostgresMain drops it too), and
+		 * the next job must not inherit a cancel.
+		 */
+		QueryCancelPending = false;
 		SpinLockAcquire(&slot->mutex);
 		if (slot->state == PGBG_POOL_BUSY)
 		{
@@ -282,8 +284,20 @@ next_job(PgbgPoolSlot *slot, int idle_ms)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		QueryCancelPending = false;
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * However the worker exits (idle timeout, retired, terminated, an error
+ * outside a job), its slot says so first: the session never hands a job to
+ * a worker that is gone.  The control segment is still mapped here.
+ */
+static void
+leave_slot(int code, Datum arg)
+{
+	set_state((PgbgPoolSlot *) DatumGetPointer(arg), PGBG_POOL_GONE);
 }
 
 void
@@ -310,6 +324,7 @@ pg_background_worker_main(Datum main_arg)
 	SpinLockAcquire(&slot->mutex);
 	slot->worker = MyProc;
 	SpinLockRelease(&slot->mutex);
+	before_shmem_exit(leave_slot, PointerGetDatum(slot));
 
 	for (;;)
 	{
@@ -321,6 +336,5 @@ pg_background_worker_main(Datum main_arg)
 			break;
 		set_state(slot, PGBG_POOL_IDLE);
 	}
-	set_state(slot, PGBG_POOL_GONE);
 	proc_exit(0);
 }

@@ -71,6 +71,42 @@ SELECT pg_background_launch('SELECT 5') AS s2 \gset
 SELECT * FROM pg_background_result(:s2) AS (x int);
 SELECT :s1 <> :s2 AS new_worker;
 
+-- the same when the job's SQL catches the cancel and ends normally: the
+-- queue is unusable all the same, so the worker is not reused (a reused
+-- one would lose the next job's output)
+SELECT pg_background_launch($q$DO $d$ BEGIN
+  LOOP
+    BEGIN
+      RAISE NOTICE '%', repeat('x', 1000);
+    EXCEPTION WHEN query_canceled THEN
+      EXIT;
+    END;
+  END LOOP;
+END $d$$q$) AS k1 \gset
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event = ''MessageQueuePutMessage'')', :k1));
+SELECT pg_cancel_backend(:k1);
+CALL pgbg_wait(format('NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''active'')', :k1));
+SELECT pg_background_detach(:k1);
+SELECT pg_background_launch('SELECT 6') AS k2 \gset
+SELECT * FROM pg_background_result(:k2) AS (x int);
+SELECT :k1 <> :k2 AS new_worker;
+
+-- an idle worker ignores a cancel (nothing to cancel) and takes the next
+-- job; one terminated while idle is not handed another
+SELECT pg_background_launch('SELECT 7') AS i1 \gset
+SELECT * FROM pg_background_result(:i1) AS (x int);
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :i1));
+SELECT pg_cancel_backend(:i1);
+SELECT pg_sleep(0.2);
+SELECT pg_background_launch('SELECT 8') AS i2 \gset
+SELECT * FROM pg_background_result(:i2) AS (x int);
+SELECT :i1 = :i2 AS same_worker;
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :i2));
+SELECT pg_terminate_backend(:i2, 10000);
+SELECT pg_background_launch('SELECT 9') AS i3 \gset
+SELECT * FROM pg_background_result(:i3) AS (x int);
+SELECT :i3 <> :i2 AS new_worker;
+
 -- jobs launched before any is read run in workers of their own
 SELECT pg_background_launch('SELECT pg_sleep(0.2)') AS c1 \gset
 SELECT pg_background_launch('SELECT 2') AS c2 \gset

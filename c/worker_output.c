@@ -1,0 +1,93 @@
+/*
+ * worker_output.c
+ *		The worker's protocol output into the job's queue (pqmq.c), and
+ *		whether that output still works after the job.
+ *
+ * pqmq.c keeps a private "busy" flag while it sends.  If an error is
+ * thrown out of a send (a cancel or timeout while the queue was full, in
+ * CHECK_FOR_INTERRUPTS), the flag stays set for the rest of the process:
+ * every later send, also into the next job's queue, detaches that queue
+ * and says EOF.  The job's SQL can catch such an error (PL/pgSQL's
+ * EXCEPTION WHEN query_canceled) and end normally, so the outcome of the
+ * job does not tell.  We count sends that began and sends that returned
+ * instead: a send that began and never returned was left by a throw.
+ */
+#include "postgres.h"
+
+#include "libpq/libpq.h"
+#include "libpq/pqmq.h"
+
+#include "pg_background.h"
+
+static const PQcommMethods *mq_methods;
+static uint64 sends_begun;
+static uint64 sends_returned;
+
+static int
+guarded_putmessage(char msgtype, const char *s, size_t len)
+{
+	int			r;
+
+	sends_begun++;
+	r = mq_methods->putmessage(msgtype, s, len);
+	sends_returned++;
+	return r;
+}
+
+static void
+guarded_putmessage_noblock(char msgtype, const char *s, size_t len)
+{
+	mq_methods->putmessage_noblock(msgtype, s, len);
+}
+
+static void
+guarded_comm_reset(void)
+{
+	mq_methods->comm_reset();
+}
+
+static int
+guarded_flush(void)
+{
+	return mq_methods->flush();
+}
+
+static int
+guarded_flush_if_writable(void)
+{
+	return mq_methods->flush_if_writable();
+}
+
+static bool
+guarded_is_send_pending(void)
+{
+	return mq_methods->is_send_pending();
+}
+
+static const PQcommMethods guarded_methods = {
+	.comm_reset = guarded_comm_reset,
+	.flush = guarded_flush,
+	.flush_if_writable = guarded_flush_if_writable,
+	.is_send_pending = guarded_is_send_pending,
+	.putmessage = guarded_putmessage,
+	.putmessage_noblock = guarded_putmessage_noblock
+};
+
+/*
+ * Send protocol output into mqh (in seg) from now on, as
+ * pq_redirect_to_shm_mq does, through the counting methods above.
+ */
+void
+pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh)
+{
+	pq_redirect_to_shm_mq(seg, mqh);
+	mq_methods = PqCommMethods;
+	PqCommMethods = &guarded_methods;
+}
+
+/* Whether a send was abandoned by an error: pqmq.c is then unusable. */
+bool
+pgbg_output_broken(void)
+{
+	return sends_begun != sends_returned;
+}
