@@ -13,6 +13,8 @@ command): it verifies every variant returns what it should, never speed.
 """
 import argparse, csv, glob, os, re, shutil, statistics, subprocess, sys, tempfile
 
+import chart
+
 def psql(sql, db=None):
     cmd = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]
     if db: cmd += ["-d", db]
@@ -247,6 +249,9 @@ def main():
             w.writerow(r)
     shutil.rmtree(tmp)
     print("\nall figures: %s" % a.csv)
+    svg = os.path.splitext(a.csv)[0] + ".svg"
+    assert chart.write_svg(a.csv, svg) > 0, "nothing to chart"
+    print("chart (ratio to each case's reference, log scale): %s" % svg)
 
 if __name__ == "__main__":
     main()
