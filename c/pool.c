@@ -89,15 +89,17 @@ prune(void)
 }
 
 /*
- * The job's queue, in pw's control segment, with us as receiver.  Only
- * while pw is idle (or not yet started): then the worker is detached from
- * the queue it had, and attaches to this one once it has the job.
+ * The job's queue, in the worker's control segment, with us as receiver.
+ * Only while the worker is idle (or not yet started): then it is detached
+ * from the queue it had, and attaches to this one once it has the job.
  */
-static void
-make_queue(PgbgPoolWorker *pw, Size queue_size)
+static shm_mq *
+make_queue(PgbgPoolSlot *slot, Size queue_size)
 {
-	pw->mq = shm_mq_create(PGBG_POOL_QUEUE(pw->slot), queue_size);
-	shm_mq_set_receiver(pw->mq, MyProc);
+	shm_mq	   *mq = shm_mq_create(PGBG_POOL_QUEUE(slot), queue_size);
+
+	shm_mq_set_receiver(mq, MyProc);
+	return mq;
 }
 
 static bool
@@ -123,7 +125,7 @@ try_assign(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
 		GetBackgroundWorkerPid(pw->handle, &pid) != BGWH_STARTED ||
 		!is_idle(pw))
 		return false;
-	make_queue(pw, queue_size);
+	pw->mq = make_queue(pw->slot, queue_size);
 	/* It may have left in the meantime: then the queue goes unused. */
 	SpinLockAcquire(&pw->slot->mutex);
 	if (pw->slot->state == PGBG_POOL_IDLE && !pw->slot->retire)
@@ -191,8 +193,7 @@ start_worker(dsm_handle job, Size queue_size)
 	slot->worker = NULL;
 	slot->session = MyProc;
 	slot->queue_area = queue_size;
-	mq = shm_mq_create(PGBG_POOL_QUEUE(slot), queue_size);
-	shm_mq_set_receiver(mq, MyProc);
+	mq = make_queue(slot, queue_size);
 
 	PG_TRY();
 	{
