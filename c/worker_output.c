@@ -19,70 +19,35 @@
 
 #include "pg_background.h"
 
-static const PQcommMethods *mq_methods;
+/* pqmq.c's methods, with putmessage counted */
+static PQcommMethods counted_methods;
+static int	(*mq_putmessage) (char msgtype, const char *s, size_t len);
 static uint64 sends_begun;
 static uint64 sends_returned;
 
 static int
-guarded_putmessage(char msgtype, const char *s, size_t len)
+counted_putmessage(char msgtype, const char *s, size_t len)
 {
 	int			r;
 
 	sends_begun++;
-	r = mq_methods->putmessage(msgtype, s, len);
+	r = mq_putmessage(msgtype, s, len);
 	sends_returned++;
 	return r;
 }
 
-static void
-guarded_putmessage_noblock(char msgtype, const char *s, size_t len)
-{
-	mq_methods->putmessage_noblock(msgtype, s, len);
-}
-
-static void
-guarded_comm_reset(void)
-{
-	mq_methods->comm_reset();
-}
-
-static int
-guarded_flush(void)
-{
-	return mq_methods->flush();
-}
-
-static int
-guarded_flush_if_writable(void)
-{
-	return mq_methods->flush_if_writable();
-}
-
-static bool
-guarded_is_send_pending(void)
-{
-	return mq_methods->is_send_pending();
-}
-
-static const PQcommMethods guarded_methods = {
-	.comm_reset = guarded_comm_reset,
-	.flush = guarded_flush,
-	.flush_if_writable = guarded_flush_if_writable,
-	.is_send_pending = guarded_is_send_pending,
-	.putmessage = guarded_putmessage,
-	.putmessage_noblock = guarded_putmessage_noblock
-};
-
 /*
  * Send protocol output into mqh (in seg) from now on, as
- * pq_redirect_to_shm_mq does, through the counting methods above.
+ * pq_redirect_to_shm_mq does, counting the sends.
  */
 void
 pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh)
 {
 	pq_redirect_to_shm_mq(seg, mqh);
-	mq_methods = PqCommMethods;
-	PqCommMethods = &guarded_methods;
+	counted_methods = *PqCommMethods;
+	mq_putmessage = counted_methods.putmessage;
+	counted_methods.putmessage = counted_putmessage;
+	PqCommMethods = &counted_methods;
 }
 
 /* Whether a send was abandoned by an error: pqmq.c is then unusable. */
