@@ -16,12 +16,6 @@
 /* Longest SQL string we attach to an error as its internal query. */
 #define MAX_INTERNAL_QUERY	(64 * 1024)
 
-static const char *
-field(const char *const *fields, int which)
-{
-	return fields[which];
-}
-
 /*
  * errfinish() keeps the file and function name pointers as they are (they
  * are normally string literals), and a PL/pgSQL handler may re-throw them
@@ -83,12 +77,12 @@ void
 pgbg_relay(const char *const *fields, bool is_error, int32 pid, const char *sql)
 {
 	ErrorData	edata;
-	const char *sqlstate = field(fields, PGBG_EF_SQLSTATE);
-	const char *severity = field(fields, PGBG_EF_SEVERITY_NL);
+	const char *sqlstate = fields[PGBG_EF_SQLSTATE];
+	const char *severity = fields[PGBG_EF_SEVERITY_NL];
 	ErrorContextCallback cb;
 
 	if (severity == NULL)
-		severity = field(fields, PGBG_EF_SEVERITY);
+		severity = fields[PGBG_EF_SEVERITY];
 
 	memset(&edata, 0, sizeof(edata));
 	edata.elevel = elevel_of(severity, is_error);
@@ -98,33 +92,33 @@ pgbg_relay(const char *const *fields, bool is_error, int32 pid, const char *sql)
 	else
 		edata.sqlerrcode = is_error ? ERRCODE_INTERNAL_ERROR :
 			(edata.elevel == WARNING ? ERRCODE_WARNING : ERRCODE_SUCCESSFUL_COMPLETION);
-	edata.message = (char *) field(fields, PGBG_EF_MESSAGE);
-	edata.detail = (char *) field(fields, PGBG_EF_DETAIL);
-	edata.hint = (char *) field(fields, PGBG_EF_HINT);
-	edata.context = (char *) field(fields, PGBG_EF_CONTEXT);
-	edata.schema_name = (char *) field(fields, PGBG_EF_SCHEMA);
-	edata.table_name = (char *) field(fields, PGBG_EF_TABLE);
-	edata.column_name = (char *) field(fields, PGBG_EF_COLUMN);
-	edata.datatype_name = (char *) field(fields, PGBG_EF_DATATYPE);
-	edata.constraint_name = (char *) field(fields, PGBG_EF_CONSTRAINT);
-	edata.filename = intern(field(fields, PGBG_EF_FILE));
-	edata.funcname = intern(field(fields, PGBG_EF_ROUTINE));
-	if (field(fields, PGBG_EF_LINE) != NULL)
-		edata.lineno = atoi(field(fields, PGBG_EF_LINE));
+	edata.message = (char *) fields[PGBG_EF_MESSAGE];
+	edata.detail = (char *) fields[PGBG_EF_DETAIL];
+	edata.hint = (char *) fields[PGBG_EF_HINT];
+	edata.context = (char *) fields[PGBG_EF_CONTEXT];
+	edata.schema_name = (char *) fields[PGBG_EF_SCHEMA];
+	edata.table_name = (char *) fields[PGBG_EF_TABLE];
+	edata.column_name = (char *) fields[PGBG_EF_COLUMN];
+	edata.datatype_name = (char *) fields[PGBG_EF_DATATYPE];
+	edata.constraint_name = (char *) fields[PGBG_EF_CONSTRAINT];
+	edata.filename = intern(fields[PGBG_EF_FILE]);
+	edata.funcname = intern(fields[PGBG_EF_ROUTINE]);
+	if (fields[PGBG_EF_LINE] != NULL)
+		edata.lineno = atoi(fields[PGBG_EF_LINE]);
 
 	/*
 	 * A position in the worker's own statement points into our SQL string,
 	 * not into the launcher's query: report it as an internal query.
 	 */
-	if (field(fields, PGBG_EF_INTERNAL_POS) != NULL)
+	if (fields[PGBG_EF_INTERNAL_POS] != NULL)
 	{
-		edata.internalpos = atoi(field(fields, PGBG_EF_INTERNAL_POS));
-		edata.internalquery = (char *) field(fields, PGBG_EF_INTERNAL_QUERY);
+		edata.internalpos = atoi(fields[PGBG_EF_INTERNAL_POS]);
+		edata.internalquery = (char *) fields[PGBG_EF_INTERNAL_QUERY];
 	}
-	else if (field(fields, PGBG_EF_POSITION) != NULL && sql != NULL &&
+	else if (fields[PGBG_EF_POSITION] != NULL && sql != NULL &&
 			 strlen(sql) <= MAX_INTERNAL_QUERY)
 	{
-		edata.internalpos = atoi(field(fields, PGBG_EF_POSITION));
+		edata.internalpos = atoi(fields[PGBG_EF_POSITION]);
 		edata.internalquery = (char *) sql;
 	}
 

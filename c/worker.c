@@ -115,8 +115,8 @@ ready_for_query(void)
 
 /*
  * Run the job whose segment is job.  Returns whether the worker can take
- * another job: the job's error, if any, was reported into its queue and
- * recovered from.  *idle_ms receives the launcher's
+ * another job: its error, if any, was recovered from, and its output into
+ * queues still works (worker_output.c).  *idle_ms receives the launcher's
  * pg_background.worker_idle_timeout (the SQL may change ours).
  */
 static bool
