@@ -172,23 +172,33 @@ func nextFrame(rest []byte) (typ byte, body, tail []byte, err error) {
 // the whole batch's.
 func rowBatch(src int32, whole []byte, conv []int32, out *Output) (need, bool, error) {
 	saved := *out
+	total, full, err := appendRows(src, whole, conv, out)
+	if err != nil || full {
+		*out = saved
+	}
+	if err != nil {
+		return need{}, false, err
+	}
+	return total, full, nil
+}
+
+// appendRows appends the events of a MsgRows body's DataRows to out until
+// one does not fit; from then on it only adds up what the rest need.
+func appendRows(src int32, whole []byte, conv []int32, out *Output) (need, bool, error) {
 	var total need
 	full := false
 	for rest := whole; len(rest) > 0; {
 		typ, body, tail, err := nextFrame(rest)
 		if err != nil {
-			*out = saved
 			return need{}, false, err
 		}
 		if typ != 'D' {
-			*out = saved
 			return need{}, false, protoErr("invalid row batch: message type '%c' (0x%02x), want 'D'", printable(typ), typ)
 		}
 		rest = tail
 		if full {
 			_, n, err := rowNeed(body, conv)
 			if err != nil {
-				*out = saved
 				return need{}, false, err
 			}
 			total.add(n)
@@ -196,23 +206,15 @@ func rowBatch(src int32, whole []byte, conv []int32, out *Output) (need, bool, e
 		}
 		ev, n, f, err := dataRow(src, whole, body, conv, out)
 		if err != nil {
-			*out = saved
 			return need{}, false, err
 		}
 		total.add(n)
-		if !f && out.NEvents >= len(out.Events) {
-			f = true
-		}
-		if f {
+		if f || out.NEvents >= len(out.Events) {
 			full = true
 			continue
 		}
 		out.Events[out.NEvents] = ev
 		out.NEvents++
 	}
-	if full {
-		*out = saved
-		return total, true, nil
-	}
-	return total, false, nil
+	return total, full, nil
 }
