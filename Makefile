@@ -8,8 +8,9 @@
 # shim itself was loaded from (never linked as a dependency: see c/pgbg_go.c).
 
 MODULE_big = pg_background
-OBJS = c/launch.o c/session.o c/worker.o c/worker_output.o c/worker_exec.o c/worker_dest.o c/pool.o c/result.o \
-       c/result_decode.o c/result_wait.o c/deadlock.o c/relay.o c/pgbg_go.o
+OBJS = c/settings.o c/launch.o c/slots.o c/session.o c/spill.o c/pool.o \
+       c/worker.o c/worker_identity.o c/worker_exec.o c/worker_reset.o c/worker_output.o c/worker_dest.o \
+       c/result.o c/result_decode.o c/result_wait.o c/deadlock.o c/relay.o c/pgbg_go.o
 
 EXTENSION = pg_background
 DATA = pg_background--1.0.sql

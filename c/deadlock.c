@@ -12,6 +12,13 @@
  * queue order, lock groups reported by their leader).  No false positives:
  * a worker that is slow, or blocked by sessions that do not wait for us, is
  * never reported.
+ *
+ * Cost.  The lock manager's blocking data (GetBlockerStatusData) takes
+ * every lock partition's LWLock and allocates for every process examined,
+ * so the check first looks at the worker's PGPROC: a worker that waits for
+ * no heavyweight lock, and has no lock group (parallel workers, whose
+ * waits its leader's blockers include), cannot be in such a cycle.  What a
+ * check allocates goes with a memory context of its own.
  */
 #include "postgres.h"
 
@@ -20,12 +27,17 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 
 #include "pgbg_wait.h"
 
 #define MAX_CHAIN	256			/* processes examined per check */
+
+static void search_cycle(int32 worker_pid);
 
 static void
 blockers_of(int32 pid, int32 **pids, int *npids)
@@ -93,8 +105,48 @@ report(int32 *chain, int *parent, int last)
 			 errhint("Detach the worker, or read its result after this transaction has ended.")));
 }
 
+/*
+ * May the worker be waiting for a heavyweight lock, itself or through its
+ * lock group?  Read without a lock: a wait that begins just after is seen
+ * at the next check.
+ */
+static bool
+may_wait_for_lock(int32 worker_pid)
+{
+	PGPROC	   *proc = BackendPidGetProc(worker_pid);
+
+	return proc != NULL &&
+		(proc->waitLock != NULL || proc->lockGroupLeader != NULL);
+}
+
 void
 pgbg_check_deadlock(int32 worker_pid)
+{
+	static MemoryContext check_cxt = NULL;
+	MemoryContext old;
+
+	if (!may_wait_for_lock(worker_pid))
+		return;
+	if (check_cxt == NULL)
+		check_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "pg_background deadlock check",
+										  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(check_cxt);
+	PG_TRY();
+	{
+		search_cycle(worker_pid);
+	}
+	PG_FINALLY();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(check_cxt);
+	}
+	PG_END_TRY();
+}
+
+/* Breadth-first over "is blocked by", from the worker; reports a cycle. */
+static void
+search_cycle(int32 worker_pid)
 {
 	int32		chain[MAX_CHAIN];
 	int			parent[MAX_CHAIN];
@@ -103,7 +155,6 @@ pgbg_check_deadlock(int32 worker_pid)
 	chain[n] = worker_pid;
 	parent[n++] = -1;
 
-	/* Breadth-first over "is blocked by", from the worker. */
 	for (int head = 0; head < n; head++)
 	{
 		int32	   *pids;

@@ -7,54 +7,26 @@
  * pg_background_detach(pg_background_launch(...)) safe: from then on the
  * worker holds its own reference to the segment, so the launcher may drop
  * its own at any time without the worker finding the segment gone.
+ *
+ * Before anything is allocated the launch checks what it may take: not
+ * from inside a security-restricted operation, within the session's
+ * limits (session.c) and, for a new worker, the role's (slots.c).
  */
 #include "postgres.h"
 
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/shm_toc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "storage/latch.h"
-#include "utils/timestamp.h"
 
 #include "pgbg_compat.h"
 
 #include "pg_background.h"
 #include "pgbg_go.h"
-
-/* The one magic block of pg_background.so. */
-PG_MODULE_MAGIC;
-
-/*
- * pg_background.worker_slot_wait: how long a launch waits for a worker
- * slot before failing.  Exited workers hold their slots until the
- * postmaster reaps them, which lags behind under load (on a busy machine
- * dozens of exited workers were seen waiting to be reaped), so a short wait
- * turns those transient failures into successes.
- */
-static int	worker_slot_wait_ms = 200;
-
-void		_PG_init(void);
-
-void
-_PG_init(void)
-{
-	DefineCustomIntVariable("pg_background.worker_slot_wait",
-							"How long pg_background_launch waits for a free worker slot.",
-							"Zero fails at once when max_worker_processes slots are all taken.",
-							&worker_slot_wait_ms, 200, 0, 60000,
-							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("pg_background.worker_idle_timeout",
-							"How long a worker stays, idle, for the next launch of its session.",
-							"A session hands its next job to its own idle worker instead of "
-							"starting a new one.  Zero: every worker exits after its job.",
-							&pgbg_worker_idle_timeout_ms, 1000, 0, 3600 * 1000,
-							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("pg_background");
-}
 
 PG_FUNCTION_INFO_V1(pg_background_launch);
 
@@ -90,29 +62,60 @@ check_launch_args(FunctionCallInfo fcinfo, text **sql, int32 *queue_size)
 }
 
 /*
- * Create and fill the segment.  The caller owns the returned segment; its
- * mapping is pinned so it outlives the current transaction (a worker is
- * autonomous: its result may be read in a later transaction).
+ * A security-restricted operation (an index expression during VACUUM or
+ * CREATE INDEX, a materialized view's query during REFRESH) runs the table
+ * owner's code in the caller's session; a job would outlive it, in a
+ * session of the caller's.  PostgreSQL refuses such lasting state there
+ * (temporary tables, prepared statements, cursors WITH HOLD); so do we.
  */
-static dsm_segment *
-setup_segment(const char *sql, Size sql_len, Size queue_size,
-			  const char **sql_out, PgbgFixed **fixed_out)
+static void
+refuse_restricted_operation(void)
+{
+	if (InSecurityRestrictedOperation())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot start a background worker within security-restricted operation")));
+}
+
+/* Whom the job runs as (see PgbgIdentity). */
+static void
+current_identity(PgbgIdentity *id)
+{
+	memset(id, 0, sizeof(PgbgIdentity));
+	id->session_user_id = GetSessionUserId();
+	id->outer_role_id = GetCurrentRoleId();
+	GetUserIdAndSecContext(&id->current_user_id, &id->sec_context);
+}
+
+/* Size of the job's segment */
+static Size
+segment_size(Size sql_len, Size guc_len)
 {
 	shm_toc_estimator e;
-	Size		guc_len = EstimateGUCStateSpace();
-	Size		segsize;
-	dsm_segment *seg;
-	shm_toc    *toc;
-	PgbgFixed  *fixed;
-	char	   *sqlcopy;
-	char	   *gucstate;
 
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, sizeof(PgbgFixed));
 	shm_toc_estimate_chunk(&e, sql_len + 1);
 	shm_toc_estimate_chunk(&e, guc_len);
 	shm_toc_estimate_keys(&e, PGBG_NKEYS);
-	segsize = shm_toc_estimate(&e);
+	return shm_toc_estimate(&e);
+}
+
+/*
+ * Create and fill the segment.  The caller owns the returned segment; its
+ * mapping is pinned so it outlives the current transaction (a worker is
+ * autonomous: its result may be read in a later transaction).
+ */
+static dsm_segment *
+setup_segment(const char *sql, Size sql_len, Size guc_len, Size segsize,
+			  Size queue_size, const PgbgIdentity *id,
+			  const char **sql_out, PgbgFixed **fixed_out)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	PgbgFixed  *fixed;
+	char	   *sqlcopy;
+	char	   *gucstate;
 
 	seg = dsm_create(segsize, 0);
 	dsm_pin_mapping(seg);
@@ -121,7 +124,9 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	fixed = shm_toc_allocate(toc, sizeof(PgbgFixed));
 	fixed->database_id = MyDatabaseId;
 	fixed->authenticated_user_id = GetAuthenticatedUserId();
-	GetUserIdAndSecContext(&fixed->current_user_id, &fixed->sec_context);
+	fixed->outer_role_id = id->outer_role_id;
+	fixed->current_user_id = id->current_user_id;
+	fixed->sec_context = id->sec_context;
 	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
 	fixed->launcher_pid = MyProcPid;
 	fixed->queue_size = queue_size;
@@ -140,45 +145,6 @@ setup_segment(const char *sql, Size sql_len, Size queue_size,
 	*sql_out = sqlcopy;
 	*fixed_out = fixed;
 	return seg;
-}
-
-/* Start a worker that takes its jobs from the control segment ctl. */
-BackgroundWorkerHandle *
-pgbg_register_worker(dsm_handle ctl)
-{
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	TimestampTz deadline;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_background");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_background_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_background by PID %d", MyProcPid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_background");
-	worker.bgw_main_arg = UInt32GetDatum(ctl);
-	/* The postmaster signals us (SIGUSR1 -> our latch) on start and stop. */
-	worker.bgw_notify_pid = MyProcPid;
-
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   worker_slot_wait_ms);
-	while (!RegisterDynamicBackgroundWorker(&worker, &handle))
-	{
-		if (GetCurrentTimestamp() >= deadline)
-			ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not register background process"),
-				 errhint("You may need to increase max_worker_processes.")));
-		/* Nothing signals a freed slot to us: poll, interruptibly. */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 5L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-	return handle;
 }
 
 /*
@@ -236,12 +202,23 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	const char *sql_in_seg;
 	PgbgFixed  *fixed;
 	pid_t		pid;
+	PgbgIdentity id;
+	Size		guc_len;
+	Size		segsize;
 
 	check_launch_args(fcinfo, &sql, &queue_size);
+	refuse_restricted_operation();
+	current_identity(&id);
+
+	guc_len = EstimateGUCStateSpace();
+	segsize = segment_size(VARSIZE_ANY_EXHDR(sql), guc_len);
+	pgbg_session_check_limits(segsize +
+							  (pgbg_pool_can_reuse(queue_size, &id) ? 0 :
+							   PGBG_POOL_QUEUE_OFFSET + (Size) queue_size));
 
 	/* dsm_create keeps its bookkeeping in TopMemoryContext by itself. */
-	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql),
-						(Size) queue_size, &sql_in_seg, &fixed);
+	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql), guc_len,
+						segsize, (Size) queue_size, &id, &sql_in_seg, &fixed);
 
 	/*
 	 * Hand the job to a worker, which makes its queue with us as receiver,
@@ -253,7 +230,7 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	mqh = NULL;
 	PG_TRY();
 	{
-		pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, false);
+		pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, &id, false);
 		mqh = attach_queue(pw);
 		/* A new worker takes milliseconds to start: load Go meanwhile. */
 		if (!pw->reused)
@@ -262,12 +239,12 @@ pg_background_launch(PG_FUNCTION_ARGS)
 		{
 			/*
 			 * A reused worker died while idle: a new one takes the job.  The
-			 * dead one's record may be freed on the way (prune).
+			 * dead one's record may be freed on the way (pgbg_pool_prune).
 			 */
 			shm_mq_detach(mqh);
 			mqh = NULL;
 			pw = NULL;
-			pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, true);
+			pw = pgbg_pool_start_job(dsm_segment_handle(seg), queue_size, &id, true);
 			mqh = attach_queue(pw);
 			(void) wait_for_sender(pw);
 		}
@@ -276,9 +253,12 @@ pg_background_launch(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 					 errmsg("could not start background process"),
 					 errhint("More details may be available in the server log.")));
+		/* the new worker is attached: counted for its role */
+		pgbg_role_lock_release();
 	}
 	PG_CATCH();
 	{
+		pgbg_role_lock_release();
 		/*
 		 * Cancelled, or no worker.  The worker is stopped; one that attached
 		 * in the meantime has begun the job (a reused worker begins at
@@ -301,6 +281,6 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	pid = fixed->worker_pid;
 	if (pid <= 0)
 		elog(ERROR, "background worker attached without reporting its PID");
-	pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg);
+	pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size);
 	PG_RETURN_INT32(pid);
 }

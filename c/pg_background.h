@@ -25,6 +25,7 @@
 #include "storage/shm_mq.h"
 #include "storage/spin.h"
 #include "tcop/dest.h"
+#include "utils/hsearch.h"
 #include "utils/portal.h"
 
 #define PGBG_MAGIC				0x50474247	/* "PGBG" */
@@ -37,12 +38,25 @@
 #define PGBG_DEFAULT_QUEUE_SIZE	65536
 #define PGBG_MAX_QUEUE_SIZE		((Size) 1024 * 1024 * 1024)
 
+/*
+ * Who a job runs as, beyond the session's database and authenticated user:
+ * a worker is reused only for the identity it served (pool.c).
+ */
+typedef struct PgbgIdentity
+{
+	Oid			session_user_id;	/* SET SESSION AUTHORIZATION */
+	Oid			outer_role_id;	/* SET ROLE (GetCurrentRoleId), or none */
+	Oid			current_user_id;
+	int			sec_context;	/* SECURITY DEFINER: LOCAL_USERID_CHANGE */
+} PgbgIdentity;
+
 typedef struct PgbgFixed
 {
 	Oid			database_id;
 	Oid			authenticated_user_id;
-	Oid			current_user_id;
-	int			sec_context;
+	Oid			outer_role_id;	/* = identity.outer_role_id */
+	Oid			current_user_id;	/* = identity.current_user_id */
+	int			sec_context;	/* = identity.sec_context */
 	NameData	database;		/* to detect a renamed/recreated database */
 	pid_t		launcher_pid;
 	Size		queue_size;		/* bytes in the queue's ring */
@@ -93,63 +107,92 @@ typedef struct PgbgPoolWorker
 	PgbgPoolSlot *slot;
 	BackgroundWorkerHandle *handle;
 	shm_mq	   *mq;				/* queue of its current job, in ctl */
+	PgbgIdentity identity;		/* whom its jobs ran as */
 	int			jobs;			/* job entries naming this worker */
 	bool		finishing;		/* its last result was read: idle soon */
 	bool		reused;			/* its current job went to it while idle */
 	struct PgbgPoolWorker *next;
 } PgbgPoolWorker;
 
-/* What the launching session remembers about one job (c/session.c). */
+/*
+ * What the launching session remembers about one job (c/session.c).  Once
+ * its worker has exited, the output still in the queue is copied into
+ * spill and the segments are let go (c/spill.c).
+ */
 typedef struct PgbgWorker
 {
 	int32		pid;			/* hash key: the worker's pid */
-	dsm_segment *seg;			/* the job's segment */
+	dsm_segment *seg;			/* the job's segment; NULL once spilled */
 	shm_mq_handle *mqh;			/* receiver end; NULL once detached */
-	PgbgPoolWorker *pw;			/* the worker; its handle is the pool's */
-	const char *sql;			/* inside seg: valid while seg is attached */
+	PgbgPoolWorker *pw;			/* the worker; NULL once spilled */
+	const char *sql;			/* in seg, or a copy once spilled (or NULL) */
+	Oid			current_user_id;	/* launcher's: who may read or detach */
+	Size		queue_size;
 	SubTransactionId subid;		/* launching subtransaction, until commit */
+	SubTransactionId read_subid;	/* reading: the read's subtransaction */
 	bool		reading;		/* pg_background_result is consuming it */
 	bool		read;			/* ... and has read all of it */
 	bool		detached;		/* pg_background_detach named it */
+	char	   *spill;			/* spilled messages: length word, bytes */
+	Size		spill_len;
+	Size		spill_pos;		/* next message to read */
 } PgbgWorker;
 
-/* launch.c */
+/* settings.c */
+extern int	pgbg_worker_slot_wait_ms;
+extern int	pgbg_worker_idle_timeout_ms;
+extern int	pgbg_max_worker_idle_timeout_ms;
+extern int	pgbg_max_workers_per_role;
+extern int	pgbg_max_unread_jobs;
+extern int	pgbg_max_session_memory_kb;
+extern int	pgbg_effective_idle_timeout(void);
+
+/* slots.c */
 extern BackgroundWorkerHandle *pgbg_register_worker(dsm_handle ctl);
+extern void pgbg_check_role_workers(void);
+extern void pgbg_role_lock_release(void);
 
 /* pool.c */
-extern int	pgbg_worker_idle_timeout_ms;
 extern PgbgPoolWorker *pgbg_pool_start_job(dsm_handle job, Size queue_size,
+										   const PgbgIdentity *identity,
 										   bool fresh);
 extern void pgbg_pool_discard(PgbgPoolWorker *pw);
 extern void pgbg_pool_job_started(PgbgPoolWorker *pw);
+extern bool pgbg_pool_worker_gone(PgbgPoolWorker *pw);
+extern void pgbg_pool_prune(void);
+extern bool pgbg_pool_can_reuse(Size queue_size, const PgbgIdentity *identity);
+extern Size pgbg_pool_memory(void);
+extern bool pgbg_pool_release_idle(void);
+extern void pgbg_pool_retire_all(void);
 typedef enum PgbgJobEnd
 {
 	PGBG_JOB_READ,				/* pg_background_result read all of it */
 	PGBG_JOB_DETACHED,			/* pg_background_detach */
-	PGBG_JOB_ABORTED			/* its (sub)transaction aborted, or an error
+	PGBG_JOB_ABORTED,			/* its (sub)transaction aborted, or an error
 								 * struck while its result was read */
+	PGBG_JOB_SPILLED			/* its worker exited, its output is copied */
 } PgbgJobEnd;
 extern void pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how);
 
 /* session.c */
 extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
 								   shm_mq_handle *mqh, PgbgPoolWorker *pw,
-								   const char *sql);
+								   const char *sql, Size queue_size);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
+extern PgbgWorker *pgbg_worker_find(int32 pid, const char *what);
 extern void pgbg_worker_forget(PgbgWorker *w);
-extern void pgbg_worker_start_reading(PgbgWorker *w);
+extern PgbgWorker *pgbg_worker_start_reading(PgbgWorker *w);
+extern void pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous);
+extern void pgbg_session_check_limits(Size new_bytes);
+extern void pgbg_session_reset(void);
+
+/* spill.c */
+extern void pgbg_spill_exited(HTAB *jobs);
+extern Size pgbg_job_memory(const PgbgWorker *w);
+extern shm_mq_result pgbg_job_receive(PgbgWorker *w, Size *nbytes, void **data);
+extern void pgbg_spill_free(PgbgWorker *w);
 
 /* worker.c: the bgw_function_name of every worker */
 extern PGDLLEXPORT void pg_background_worker_main(Datum main_arg);
-
-/* worker_exec.c */
-extern void pgbg_execute_sql_string(const char *sql, Size queue_size);
-
-/* worker_output.c */
-extern void pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh);
-extern bool pgbg_output_broken(void);
-
-/* worker_dest.c */
-extern DestReceiver *pgbg_create_row_sender(Portal portal, Size queue_size);
 
 #endif							/* PG_BACKGROUND_H */

@@ -25,16 +25,45 @@
 
 /* PortalRun lost its run_once argument in 18. */
 #if PG_VERSION_NUM >= 180000
-#define pgbg_portal_run(portal, dest, qc) \
-	PortalRun((portal), FETCH_ALL, true, (dest), (dest), (qc))
+#define pgbg_portal_run(portal, top_level, dest, qc) \
+	PortalRun((portal), FETCH_ALL, (top_level), (dest), (dest), (qc))
 #else
-#define pgbg_portal_run(portal, dest, qc) \
-	PortalRun((portal), FETCH_ALL, true, true, (dest), (dest), (qc))
+#define pgbg_portal_run(portal, top_level, dest, qc) \
+	PortalRun((portal), FETCH_ALL, (top_level), true, (dest), (dest), (qc))
+#endif
+
+/* Dropping this backend's temporary replication slots: 17 added synced_only. */
+#if PG_VERSION_NUM >= 170000
+#define pgbg_ReplicationSlotCleanup() ReplicationSlotCleanup(false)
+#else
+#define pgbg_ReplicationSlotCleanup() ReplicationSlotCleanup()
 #endif
 
 /* Renamed in 15. */
 #if PG_VERSION_NUM < 150000
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * Is this PGPROC a background worker's (or another non-client process's;
+ * callers also check the worker type)?  18 inverted the flag.
+ */
+#if PG_VERSION_NUM >= 180000
+#define pgbg_proc_is_bgworker(proc) (!(proc)->isRegularBackend)
+#else
+#define pgbg_proc_is_bgworker(proc) ((proc)->isBackgroundWorker)
+#endif
+
+/*
+ * The settings array, with its length: 16 made it a hash table and
+ * get_guc_variables return a palloc'd array of it, and its length.
+ */
+#if PG_VERSION_NUM >= 160000
+#define pgbg_guc_variables(n) get_guc_variables(n)
+#define pgbg_guc_variables_free(vars) pfree(vars)
+#else
+#define pgbg_guc_variables(n) (*(n) = GetNumConfigOptions(), get_guc_variables())
+#define pgbg_guc_variables_free(vars) ((void) (vars))
 #endif
 
 /* WL_SOCKET_CLOSED exists from 15 on. */

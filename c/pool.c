@@ -12,10 +12,11 @@
  * (the handle of the job's own segment), and which holds the job's queue.
  * After each job the worker recovers from its error if any, resets its
  * session state (DISCARD ALL, see worker.c) and becomes idle; it exits when
- * idle for pg_background.worker_idle_timeout, when that is zero, when it
- * can no longer report through a queue, and when the session ends.
- * Workers only ever serve the session that started them: same database,
- * same authenticated user.
+ * idle for pg_background.worker_idle_timeout, when that is zero, when its
+ * job rules reuse out (worker_reset.c), and when the session ends.
+ * Workers only ever serve the session that started them (same database,
+ * same authenticated user), and only the identity their first job had:
+ * session user, role, current user, no security context (PgbgIdentity).
  *
  * A worker is reused only when no job entry of the session names it (the
  * session knows jobs by worker pid), i.e. its last result was read or
@@ -37,8 +38,6 @@
 
 /* How long a launch waits for a worker whose last result it has read. */
 #define FINISHING_WAIT_MS	100
-
-int			pgbg_worker_idle_timeout_ms = 1000;
 
 static PgbgPoolWorker *pool = NULL;
 
@@ -64,19 +63,21 @@ retire_all(int code, Datum arg)
 		retire(pw);
 }
 
-/* Drop the records of workers that have exited and no job names. */
-static void
-prune(void)
+/*
+ * Drop the records of workers that have left (or are leaving: their own
+ * mapping of the control segment keeps it until they exit) and no job
+ * names.
+ */
+void
+pgbg_pool_prune(void)
 {
 	PgbgPoolWorker **link = &pool;
 
 	while (*link != NULL)
 	{
 		PgbgPoolWorker *pw = *link;
-		pid_t		pid;
 
-		if (pw->jobs == 0 &&
-			GetBackgroundWorkerPid(pw->handle, &pid) == BGWH_STOPPED)
+		if (pw->jobs == 0 && pgbg_pool_worker_gone(pw))
 		{
 			*link = pw->next;
 			dsm_detach(pw->ctl);
@@ -113,15 +114,25 @@ is_idle(PgbgPoolWorker *pw)
 	return idle;
 }
 
-/* Hand job to pw if it is idle and its queue area is large enough. */
+/* Could pw take a job of this size and identity, once idle? */
 static bool
-try_assign(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
+fits(PgbgPoolWorker *pw, Size queue_size, const PgbgIdentity *identity)
+{
+	return pw->jobs == 0 && pw->slot->queue_area >= queue_size &&
+		identity->sec_context == 0 &&
+		memcmp(&pw->identity, identity, sizeof(PgbgIdentity)) == 0;
+}
+
+/* Hand job to pw if it is idle and fits. */
+static bool
+try_assign(PgbgPoolWorker *pw, dsm_handle job, Size queue_size,
+		   const PgbgIdentity *identity)
 {
 	PGPROC	   *worker = NULL;
 	bool		ok = false;
 	pid_t		pid;
 
-	if (pw->jobs > 0 || pw->slot->queue_area < queue_size ||
+	if (!fits(pw, queue_size, identity) ||
 		GetBackgroundWorkerPid(pw->handle, &pid) != BGWH_STARTED ||
 		!is_idle(pw))
 		return false;
@@ -147,7 +158,8 @@ try_assign(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
  * in a moment (it sets our latch then): wait for that, briefly.
  */
 static bool
-assign_when_idle(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
+assign_when_idle(PgbgPoolWorker *pw, dsm_handle job, Size queue_size,
+				 const PgbgIdentity *identity)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   FINISHING_WAIT_MS);
@@ -157,7 +169,7 @@ assign_when_idle(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
 		int			state;
 		long		left;
 
-		if (try_assign(pw, job, queue_size))
+		if (try_assign(pw, job, queue_size, identity))
 			return true;
 		SpinLockAcquire(&pw->slot->mutex);
 		state = pw->slot->state;
@@ -177,14 +189,18 @@ assign_when_idle(PgbgPoolWorker *pw, dsm_handle job, Size queue_size)
  * its first job and queue already set.
  */
 static PgbgPoolWorker *
-start_worker(dsm_handle job, Size queue_size)
+start_worker(dsm_handle job, Size queue_size, const PgbgIdentity *identity)
 {
-	dsm_segment *ctl = dsm_create(PGBG_POOL_QUEUE_OFFSET + queue_size, 0);
-	PgbgPoolSlot *slot = dsm_segment_address(ctl);
+	dsm_segment *ctl;
+	PgbgPoolSlot *slot;
 	PgbgPoolWorker *pw;
 	BackgroundWorkerHandle *handle;
 	shm_mq	   *mq;
 
+	/* within pg_background.max_workers_per_role (slots.c) */
+	pgbg_check_role_workers();
+	ctl = dsm_create(PGBG_POOL_QUEUE_OFFSET + queue_size, 0);
+	slot = dsm_segment_address(ctl);
 	dsm_pin_mapping(ctl);
 	SpinLockInit(&slot->mutex);
 	slot->state = PGBG_POOL_BUSY;
@@ -215,6 +231,7 @@ start_worker(dsm_handle job, Size queue_size)
 	pw->slot = slot;
 	pw->handle = handle;
 	pw->mq = mq;
+	pw->identity = *identity;
 	pw->reused = false;
 	pw->next = pool;
 	pool = pw;
@@ -227,7 +244,8 @@ start_worker(dsm_handle job, Size queue_size)
  * the caller counts the job in with pgbg_pool_job_started.
  */
 PgbgPoolWorker *
-pgbg_pool_start_job(dsm_handle job, Size queue_size, bool fresh)
+pgbg_pool_start_job(dsm_handle job, Size queue_size,
+					const PgbgIdentity *identity, bool fresh)
 {
 	static bool registered = false;
 
@@ -236,19 +254,95 @@ pgbg_pool_start_job(dsm_handle job, Size queue_size, bool fresh)
 		before_shmem_exit(retire_all, (Datum) 0);
 		registered = true;
 	}
-	prune();
-	if (pgbg_worker_idle_timeout_ms > 0 && !fresh)
+	pgbg_pool_prune();
+	if (pgbg_effective_idle_timeout() > 0 && !fresh)
 	{
 		for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
-			if (try_assign(pw, job, queue_size))
+			if (try_assign(pw, job, queue_size, identity))
 				return pw;
 		for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
-			if (pw->finishing && pw->jobs == 0 &&
-				pw->slot->queue_area >= queue_size &&
-				assign_when_idle(pw, job, queue_size))
+			if (pw->finishing && fits(pw, queue_size, identity) &&
+				assign_when_idle(pw, job, queue_size, identity))
 				return pw;
 	}
-	return start_worker(job, queue_size);
+	return start_worker(job, queue_size, identity);
+}
+
+/*
+ * Has pw left (or begun to), so that the output of its job is all in the
+ * queue?  A worker marks its slot gone before it exits.
+ */
+bool
+pgbg_pool_worker_gone(PgbgPoolWorker *pw)
+{
+	PgbgPoolState state;
+	pid_t		pid;
+
+	SpinLockAcquire(&pw->slot->mutex);
+	state = pw->slot->state;
+	SpinLockRelease(&pw->slot->mutex);
+	return state == PGBG_POOL_GONE ||
+		GetBackgroundWorkerPid(pw->handle, &pid) == BGWH_STOPPED;
+}
+
+/* Would a job of this size and identity go to a worker we have? */
+bool
+pgbg_pool_can_reuse(Size queue_size, const PgbgIdentity *identity)
+{
+	if (pgbg_effective_idle_timeout() <= 0)
+		return false;
+	for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
+		if (fits(pw, queue_size, identity) && (pw->finishing || is_idle(pw)))
+			return true;
+	return false;
+}
+
+/* The shared memory our workers' control segments (and queues) take. */
+Size
+pgbg_pool_memory(void)
+{
+	Size		total = 0;
+
+	for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
+		total += dsm_segment_map_length(pw->ctl);
+	return total;
+}
+
+/*
+ * Let go of the workers no job names that are idle or about to be (their
+ * last result was read): they leave, and we drop their control segments
+ * now.  Returns whether there was any.
+ */
+bool
+pgbg_pool_release_idle(void)
+{
+	PgbgPoolWorker **link = &pool;
+	bool		any = false;
+
+	while (*link != NULL)
+	{
+		PgbgPoolWorker *pw = *link;
+
+		if (pw->jobs == 0 && (pw->finishing || is_idle(pw)))
+		{
+			retire(pw);
+			*link = pw->next;
+			dsm_detach(pw->ctl);
+			pfree(pw->handle);
+			pfree(pw);
+			any = true;
+		}
+		else
+			link = &pw->next;
+	}
+	return any;
+}
+
+/* Every worker of ours leaves once idle (a worker's own session resets). */
+void
+pgbg_pool_retire_all(void)
+{
+	retire_all(0, (Datum) 0);
 }
 
 /*
@@ -287,6 +381,6 @@ pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how)
 	pw->jobs--;
 	if (how == PGBG_JOB_READ)
 		pw->finishing = true;
-	else if (how == PGBG_JOB_ABORTED)
+	else if (how == PGBG_JOB_ABORTED || how == PGBG_JOB_SPILLED)
 		retire(pw);
 }

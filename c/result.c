@@ -15,6 +15,11 @@
  * away, and every deadlock_timeout a check for a deadlock with the worker
  * (c/deadlock.c).
  *
+ * Memory.  Only the result (tuplestore, tuple descriptor) lives in the
+ * query's memory; everything else a call needs (parse arrays, column plans,
+ * an ExprContext) lives in a context of its own, deleted when the call
+ * returns, so that many calls in one query (LATERAL) do not add up.
+ *
  * Encoding.  The worker sends text in the database encoding.  Receive
  * functions of text-like types convert from the session's client_encoding
  * (pq_getmsgtext), so while rows are decoded the session's client encoding
@@ -201,6 +206,29 @@ handle_command(ResultReader *r, const PgbgEvent *ev)
 	r->last_tag = pnstrdup(pgbg_span_ptr(&r->msg, r->out.text, tag), tag->len);
 }
 
+/* FATAL or PANIC, by the non-localized severity when the worker sent it */
+static bool
+is_fatal(const char *const *fields)
+{
+	const char *severity = fields[PGBG_EF_SEVERITY_NL] ?
+		fields[PGBG_EF_SEVERITY_NL] : fields[PGBG_EF_SEVERITY];
+
+	return severity != NULL &&
+		(strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+}
+
+/* "background worker then exited: <message>", after the error's context */
+static void
+add_exit_context(ResultReader *r, const char *message)
+{
+	char	   *context = r->error[PGBG_EF_CONTEXT];
+
+	r->error[PGBG_EF_CONTEXT] =
+		psprintf("%s%sbackground worker then exited: %s",
+				 context ? context : "", context ? "\n" : "",
+				 message ? message : "");
+}
+
 /* A notice is relayed now, an error is kept until the output is read. */
 static void
 handle_report(ResultReader *r, const PgbgEvent *ev)
@@ -220,7 +248,17 @@ handle_report(ResultReader *r, const PgbgEvent *ev)
 		return;
 	}
 	if (r->has_error)
-		protocol_error(r, "a second ErrorResponse");
+	{
+		/*
+		 * An ERROR ends the job, so only the FATAL of a worker that exits
+		 * (terminated while it recovered) can follow one.  The ERROR is what
+		 * the job did: it is raised, and the exit is told in its context.
+		 */
+		if (!is_fatal(fields))
+			protocol_error(r, "a second ErrorResponse");
+		add_exit_context(r, fields[PGBG_EF_MESSAGE]);
+		return;
+	}
 	for (int i = 0; i < PGBG_EF_COUNT; i++)
 		r->error[i] = fields[i] ? pstrdup(fields[i]) : NULL;
 	r->has_error = true;
@@ -355,7 +393,7 @@ read_until_done(ResultReader *r)
 		void	   *data;
 		shm_mq_result res;
 
-		res = shm_mq_receive(r->w->mqh, &nbytes, &data, true);
+		res = pgbg_job_receive(r->w, &nbytes, &data);
 		if (res == SHM_MQ_SUCCESS)
 		{
 			take_message(r, data, nbytes);
@@ -425,14 +463,46 @@ declared_tupdesc(FunctionCallInfo fcinfo, ReturnSetInfo *rsinfo)
 	return desc;
 }
 
+/*
+ * Read w's whole output into r->store.  The per-call memory is the current
+ * context; the result goes into store_cxt.
+ */
+static void
+read_result(ResultReader *r, TupleDesc desc, ReturnSetInfo *rsinfo,
+			MemoryContext store_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(store_cxt);
+
+	r->desc = CreateTupleDescCopy(desc);
+	r->store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+									 false, work_mem);
+	MemoryContextSwitchTo(old);
+	init_out(&r->out);
+	r->values = palloc(sizeof(Datum) * Max(r->desc->natts, 1));
+	r->isnull = palloc(sizeof(bool) * Max(r->desc->natts, 1));
+
+	/* tuplestore_putvalues copies rows into the store's own context */
+	read_until_done(r);
+	if (r->has_error)
+	{
+		/* All of it was read: the worker may take another job. */
+		r->w->read = true;
+		raise_worker_error(r);
+	}
+	if (!r->got_rowdesc)
+		emit_command_tag(r);
+}
+
 Datum
 pg_background_result(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ResultReader r;
+	MemoryContext call_cxt;
 	MemoryContext oldcontext;
 	TupleDesc	desc;
 	int32		pid;
+	PgbgWorker *interrupted;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -443,42 +513,38 @@ pg_background_result(PG_FUNCTION_ARGS)
 
 	memset(&r, 0, sizeof(r));
 	r.pid = pid;
-	r.w = pgbg_worker_lookup(pid);
-	if (r.w == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("PID %d is not attached to this session", pid),
-				 errhint("A result can be read once, by the session that launched the worker, unless it was detached.")));
+	r.w = pgbg_worker_find(pid, "read");
 
 	/*
 	 * From here an error makes the session forget the worker, and the end
 	 * of the session (a lost client, pg_terminate_backend) terminates it, as
 	 * the session's own query would be (session.c).
 	 */
-	pgbg_worker_start_reading(r.w);
-
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	r.desc = CreateTupleDescCopy(desc);
-	r.store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
-									false, work_mem);
-	init_out(&r.out);
-	r.values = palloc(sizeof(Datum) * Max(r.desc->natts, 1));
-	r.isnull = palloc(sizeof(bool) * Max(r.desc->natts, 1));
-
-	read_until_done(&r);
-	if (r.has_error)
+	call_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "pg_background_result",
+									 ALLOCSET_DEFAULT_SIZES);
+	interrupted = pgbg_worker_start_reading(r.w);
+	PG_TRY();
 	{
-		/* All of it was read: the worker may take another job. */
-		r.w->read = true;
-		raise_worker_error(&r);
+		oldcontext = MemoryContextSwitchTo(call_cxt);
+		read_result(&r, desc, rsinfo, rsinfo->econtext->ecxt_per_query_memory);
+		MemoryContextSwitchTo(oldcontext);
 	}
-	if (!r.got_rowdesc)
-		emit_command_tag(&r);
-	MemoryContextSwitchTo(oldcontext);
+	PG_CATCH();
+	{
+		pgbg_worker_forget(r.w);
+		pgbg_worker_end_reading(r.w, interrupted);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	/* Read once: the worker is done, and so is the session with it. */
 	r.w->read = true;
 	pgbg_worker_forget(r.w);
+	pgbg_worker_end_reading(r.w, interrupted);
+	if (r.plan.econtext != NULL)
+		FreeExprContext(r.plan.econtext, true);
+	MemoryContextDelete(call_cxt);
 
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = r.store;

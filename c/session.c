@@ -11,13 +11,27 @@
  * worker detaches as well).
  *
  * Transactions: an entry made in a (sub)transaction that aborts is forgotten
- * with it, and so is an entry whose result was being read when the error
- * struck.  The worker itself is autonomous and goes on to completion.
+ * with it, and so is an entry whose result was being read when an error
+ * left pg_background_result (result.c forgets it on the way out).  The
+ * worker itself is autonomous and goes on to completion.
+ *
+ * Reading is re-entrant: user code that runs during a read (a domain CHECK,
+ * a cast, an input function) may launch and read other jobs, but cannot
+ * read or detach the job being read (it would consume or free the queue
+ * under the outer read).  Who may name a job: the session that launched it,
+ * as a user with the privileges of the launcher's current user (a job a
+ * SECURITY DEFINER function launched is its owner's).
+ *
+ * Limits: at each launch the session copies out the output of jobs whose
+ * worker has exited (spill.c), then checks pg_background.max_unread_jobs
+ * and pg_background.max_session_memory.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -66,7 +80,7 @@ pgbg_worker_lookup(int32 pid)
  */
 PgbgWorker *
 pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
-				PgbgPoolWorker *pw, const char *sql)
+				PgbgPoolWorker *pw, const char *sql, Size queue_size)
 {
 	PgbgWorker *w;
 	bool		found;
@@ -84,11 +98,46 @@ pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 	w->mqh = mqh;
 	w->pw = pw;
 	w->sql = sql;
+	w->current_user_id = GetUserId();
+	w->queue_size = queue_size;
 	w->subid = GetCurrentSubTransactionId();
+	w->read_subid = InvalidSubTransactionId;
 	w->reading = false;
 	w->read = false;
 	w->detached = false;
+	w->spill = NULL;
+	w->spill_len = w->spill_pos = 0;
 	pgbg_pool_job_started(pw);
+	return w;
+}
+
+/*
+ * The job pid names, for pg_background_result or pg_background_detach
+ * (what): it must be this session's, the current user must have the
+ * privileges of the launcher's current user, and it must not be the job a
+ * read in progress is consuming.
+ */
+PgbgWorker *
+pgbg_worker_find(int32 pid, const char *what)
+{
+	PgbgWorker *w = pgbg_worker_lookup(pid);
+
+	if (w == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("PID %d is not attached to this session", pid),
+				 errhint("A background worker's result can be read or detached once, by the session that launched it.")));
+	if (!has_privs_of_role(GetUserId(), w->current_user_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for background worker with PID %d", pid),
+				 errdetail("Only roles with the privileges of role \"%s\", which launched it, may %s it.",
+						   GetUserNameFromId(w->current_user_id, false), what)));
+	if (w->reading)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("background worker with PID %d is being read", pid),
+				 errdetail("Code that runs while its result is read cannot %s it.", what)));
 	return w;
 }
 
@@ -106,9 +155,12 @@ pgbg_worker_forget(PgbgWorker *w)
 	/* Queue first: shm_mq_detach touches the segment's memory. */
 	if (w->mqh != NULL)
 		shm_mq_detach(w->mqh);
-	dsm_detach(w->seg);
-	pgbg_pool_job_ended(w->pw, w->read ? PGBG_JOB_READ :
-						w->detached ? PGBG_JOB_DETACHED : PGBG_JOB_ABORTED);
+	if (w->seg != NULL)
+		dsm_detach(w->seg);
+	pgbg_spill_free(w);
+	if (w->pw != NULL)
+		pgbg_pool_job_ended(w->pw, w->read ? PGBG_JOB_READ :
+							w->detached ? PGBG_JOB_DETACHED : PGBG_JOB_ABORTED);
 	hash_search(workers, &pid, HASH_REMOVE, NULL);
 }
 
@@ -120,14 +172,19 @@ pgbg_worker_forget(PgbgWorker *w)
 static void
 terminate_reading_worker(int code, Datum arg)
 {
-	if (reading_worker != NULL)
+	if (reading_worker != NULL && reading_worker->pw != NULL)
 		TerminateBackgroundWorker(reading_worker->pw->handle);
 }
 
-void
+/*
+ * A read of w begins; returns the read it interrupts (user code running
+ * during a read may read another job), to pass to pgbg_worker_end_reading.
+ */
+PgbgWorker *
 pgbg_worker_start_reading(PgbgWorker *w)
 {
 	static bool registered = false;
+	PgbgWorker *previous = reading_worker;
 
 	if (!registered)
 	{
@@ -135,7 +192,78 @@ pgbg_worker_start_reading(PgbgWorker *w)
 		registered = true;
 	}
 	w->reading = true;
+	w->read_subid = GetCurrentSubTransactionId();
 	reading_worker = w;
+	return previous;
+}
+
+/* The read of w is over (w may be forgotten already). */
+void
+pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous)
+{
+	reading_worker = previous;
+}
+
+/* Copy out exited workers' output, then check the session's limits. */
+void
+pgbg_session_check_limits(Size new_bytes)
+{
+	HASH_SEQ_STATUS status;
+	PgbgWorker *w;
+	Size		held;
+	Size		max = (Size) pgbg_max_session_memory_kb * 1024;
+
+	ensure_table();
+	pgbg_spill_exited(workers);
+	pgbg_pool_prune();
+	if (hash_get_num_entries(workers) >= pgbg_max_unread_jobs)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("too many unread background jobs in this session"),
+				 errdetail("The session has %ld jobs launched and not yet read or detached; pg_background.max_unread_jobs is %d.",
+						   hash_get_num_entries(workers), pgbg_max_unread_jobs),
+				 errhint("Read or detach earlier jobs first, or ask a superuser to raise pg_background.max_unread_jobs.")));
+	for (int attempt = 0;; attempt++)
+	{
+		held = pgbg_pool_memory();
+		hash_seq_init(&status, workers);
+		while ((w = hash_seq_search(&status)) != NULL)
+			held += pgbg_job_memory(w);
+		if (held + new_bytes <= max)
+			return;
+		/* idle workers' queues are the session's to give back */
+		if (attempt > 0 || !pgbg_pool_release_idle())
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("background job would exceed the memory this session may keep"),
+			 errdetail("The session keeps %zu kB for its background jobs, the launch needs %zu kB more; pg_background.max_session_memory is %d kB.",
+					   held / 1024, (new_bytes + 1023) / 1024, pgbg_max_session_memory_kb),
+			 errhint("Read or detach earlier jobs, use a smaller queue_size, or ask a superuser to raise pg_background.max_session_memory.")));
+}
+
+/*
+ * A worker between two jobs: jobs its job launched are forgotten (they run
+ * on, detached) and its own workers leave, so nothing of one job's
+ * launches reaches the next.
+ */
+void
+pgbg_session_reset(void)
+{
+	HASH_SEQ_STATUS status;
+	PgbgWorker *w;
+
+	if (workers != NULL)
+	{
+		hash_seq_init(&status, workers);
+		while ((w = hash_seq_search(&status)) != NULL)
+		{
+			w->detached = true;
+			pgbg_worker_forget(w);
+		}
+	}
+	pgbg_pool_retire_all();
 }
 
 /* Forget every entry matching the predicate of an aborting (sub)transaction. */
@@ -150,9 +278,14 @@ forget_aborted(bool top, SubTransactionId subid)
 	hash_seq_init(&status, workers);
 	while ((w = hash_seq_search(&status)) != NULL)
 	{
-		/* Removing the entry just returned is allowed during a seq scan. */
-		if (w->reading || (top ? w->subid != InvalidSubTransactionId
-						   : w->subid == subid))
+		/*
+		 * Removing the entry just returned is allowed during a seq scan.  A
+		 * read in progress forgets its job itself when an error leaves it;
+		 * an aborting subtransaction of user code it runs does not.
+		 */
+		if (top ? (w->subid != InvalidSubTransactionId || w->reading)
+			: (w->subid == subid && !w->reading) ||
+			(w->reading && w->read_subid == subid))
 			pgbg_worker_forget(w);
 	}
 }
@@ -201,8 +334,12 @@ pgbg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				break;
 			hash_seq_init(&status, workers);
 			while ((w = hash_seq_search(&status)) != NULL)
+			{
 				if (w->subid == mySubid)
 					w->subid = parentSubid;
+				if (w->read_subid == mySubid)
+					w->read_subid = parentSubid;
+			}
 			break;
 		default:
 			break;
@@ -220,12 +357,7 @@ pg_background_detach(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("PID must not be null")));
 	pid = PG_GETARG_INT32(0);
-	w = pgbg_worker_lookup(pid);
-	if (w == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("PID %d is not attached to this session", pid),
-				 errhint("Only a background worker launched by this session, and not yet read or detached, can be named.")));
+	w = pgbg_worker_find(pid, "detach");
 	w->detached = true;
 	pgbg_worker_forget(w);
 	PG_RETURN_VOID();

@@ -2,99 +2,141 @@
  * worker.c
  *		pg_background_worker_main(): the entry point of every worker, and
  *		its life: take a job from its control segment (see pool.c), run it,
- *		reset, and wait for the next one, until it has been idle for
- *		pg_background.worker_idle_timeout or its session ends.
+ *		recover, reset, and wait for the next one, until it has been idle
+ *		for pg_background.worker_idle_timeout or its session ends.
+ *
+ * A reused worker must be a fresh backend for each job.  What PostgresMain
+ * and exec_simple_query (postgres.c) do per query, and where a job does it:
+ *
+ *	query arrives: SetCurrentStatementStartTimestamp, so statement_timestamp()
+ *	  and now() (and xact_start) of every transaction the string starts are
+ *	  the job's start ............................................. run_job
+ *	config reload after SIGHUP (idle, and before a job) .. reload_config
+ *	pgstat_report_activity(RUNNING) with the string, query_start, query id
+ *	  reset per statement; log_statement; ps display per statement
+ *	  ............................................................ worker_exec.c
+ *	per statement: start the transaction and the statement_timeout; an
+ *	  implicit block around several statements; a snapshot for parse
+ *	  analysis; a memory context for its parse analysis and plan, deleted
+ *	  after it; CommandCounterIncrement and the statement_timeout stopped
+ *	  before the next; the last statement's commit before its
+ *	  CommandComplete; log_duration / log_min_duration_statement
+ *	  ............................................................ worker_exec.c
+ *	error recovery (PostgresMain's sigsetjmp block): timeouts off, cancel
+ *	  dropped, pq_comm_reset, report, abort, PortalErrorCleanup, replication
+ *	  slot release and temporary slot cleanup, jit_reset_after_error, error
+ *	  state flushed ................................................ recover
+ *	ReadyForQuery, once the job's session state that other sessions can
+ *	  see (temporary replication slots, advisory locks) is gone
+ *	  ............................... end_visible_session_state, ready_for_query
+ *	idle: pgstat_report_stat, state "idle", ps "idle", catalog snapshot
+ *	  invalidated, a cancel has nothing to cancel ....... reset_session, next_job
+ *
+ * and what a new backend of the session would not have: DISCARD ALL, the
+ * setseed() state, this extension's own jobs and workers launched by the
+ * job (worker_reset.c); the launcher's
+ * settings, role and identity (worker_identity.c).  A worker is reused only
+ * for the identity it served (pool.c), never after a job that ran in a
+ * security context (SECURITY DEFINER), that created custom settings, or
+ * whose output into the queue broke.
  *
  * For each job the order matters (as in ParallelWorkerMain): attach to the
  * job's queue and redirect protocol output into it first, because before
  * that nothing the worker reports can reach the launcher; then connect (on
- * the first job), restore the launcher's settings and identity, run the SQL
- * and say ReadyForQuery.  An error is reported and recovered from as in
- * PostgresMain; then, after DISCARD ALL, the worker takes the next job with
- * the session state of a fresh one.  No Go is loaded in this process.
+ * the first job), take on the launcher's settings and identity, run the SQL
+ * and say ReadyForQuery.  No Go is loaded in this process.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "commands/async.h"
-#include "commands/discard.h"
+#include "jit/jit.h"
 #include "libpq/libpq.h"
 #include "libpq/pqmq.h"
-#include "mb/pg_wchar.h"
-#include "commands/dbcommands.h"
 #include "miscadmin.h"
-#include "nodes/parsenodes.h"
 #include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "replication/slot.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shm_toc.h"
-#include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/ps_status.h"
-#include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "pg_background.h"
+#include "pgbg_compat.h"
+#include "worker_internal.h"
 
-/*
- * Connect as the launcher's authenticated user (first job), then take on
- * the launcher's settings and roles.
- */
+/* A launch that found no free worker slot asked idle workers to leave. */
+static volatile sig_atomic_t reclaim_requested = false;
+
 static void
-become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
+handle_reclaim(SIGNAL_ARGS)
 {
-	if (!*connected)
+	int			save_errno = errno;
+
+	reclaim_requested = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* SIGHUP: as in PostgresMain, read the configuration file between queries. */
+static void
+reload_config(void)
+{
+	if (ConfigReloadPending)
 	{
-		BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
-												  fixed->authenticated_user_id,
-												  0);
-		*connected = true;
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
 	}
-	else if (fixed->database_id != MyDatabaseId ||
-			 fixed->authenticated_user_id != GetAuthenticatedUserId())
-		elog(ERROR, "background worker was handed a job of another database or user");
-
-	/* Parallel workers do the same: the launcher expects our encoding. */
-	SetClientEncoding(GetDatabaseEncoding());
-
-	StartTransactionCommand();
-	if (strcmp(get_database_name(fixed->database_id),
-			   NameStr(fixed->database)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("database \"%s\" was renamed while the background worker started",
-						NameStr(fixed->database))));
-	/* Resets every setting a job may have changed, then applies the session's. */
-	RestoreGUCState(gucstate);
-	CommitTransactionCommand();
-
-	/* RestoreGUCState set client_encoding back to the launcher's. */
-	SetClientEncoding(GetDatabaseEncoding());
-
-	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
 }
 
 /*
  * Report an error and recover from it the way PostgresMain does, so that
- * the worker can take another job: timeouts off, a pending cancel dropped,
- * the transaction aborted, the error state flushed.
+ * the worker can take another job.  Unlike a backend we abort out of any
+ * transaction block too: the job is over, there is no next query to
+ * ROLLBACK it.  The client encoding is the database's again first, so that
+ * the report reaches the launcher even if the job changed it.
  */
 static void
-report_and_abort(void)
+recover(void)
 {
 	HOLD_INTERRUPTS();
 	disable_all_timeouts(false);
 	QueryCancelPending = false;
+	pq_comm_reset();
+	SetClientEncoding(GetDatabaseEncoding());
 	EmitErrorReport();
 	debug_query_string = NULL;
 	AbortOutOfAnyTransaction();
+	PortalErrorCleanup();
+	if (MyReplicationSlot != NULL)
+		ReplicationSlotRelease();
+	pgbg_ReplicationSlotCleanup();
+	jit_reset_after_error();
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	RESUME_INTERRUPTS();
+}
+
+/*
+ * Release what other sessions see of the job: a new backend holds no
+ * temporary replication slot and no session-level advisory lock.
+ */
+static void
+end_visible_session_state(void)
+{
+	if (MyReplicationSlot != NULL)
+		ReplicationSlotRelease();
+	pgbg_ReplicationSlotCleanup();
+	LockReleaseAll(USER_LOCKMETHOD, true);
 }
 
 /*
@@ -115,9 +157,9 @@ ready_for_query(void)
 
 /*
  * Run the job whose segment is job.  Returns whether the worker can take
- * another job: its error, if any, was recovered from, and its output into
- * queues still works (worker_output.c).  *idle_ms receives the launcher's
- * pg_background.worker_idle_timeout (the SQL may change ours).
+ * another job (worker_reset.c says what rules it out).  *idle_ms receives
+ * the launcher's pg_background.worker_idle_timeout, capped (the SQL may
+ * change ours).
  */
 static bool
 run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
@@ -130,7 +172,13 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	shm_mq	   *mq;
 	shm_mq_handle *mqh;
 	MemoryContext old;
+	volatile bool reusable = false;	/* set in PG_TRY */
 	static MemoryContext job_cxt = NULL;
+
+	/* A query arrived: its statement timestamp (now(), xact_start). */
+	SetCurrentStatementStartTimestamp();
+	reload_config();
+	reclaim_requested = false;
 
 	if (job_cxt == NULL)
 		job_cxt = AllocSetContextCreate(TopMemoryContext, "pg_background job",
@@ -161,6 +209,8 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	 * detached (a pooled worker runs any number of jobs).
 	 */
 	fixed->worker_pid = MyProcPid;
+	/* Counted against the launcher's role from now on (slots.c). */
+	MyProc->roleId = fixed->authenticated_user_id;
 	shm_mq_set_sender(mq, MyProc);
 	old = MemoryContextSwitchTo(job_cxt);
 	mqh = shm_mq_attach(mq, seg, NULL);
@@ -174,31 +224,39 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	 */
 	PG_TRY();
 	{
-		become_launcher(fixed, gucstate, connected);
-		*idle_ms = pgbg_worker_idle_timeout_ms;
-		pgbg_execute_sql_string(sql, fixed->queue_size);
+		pgbg_become_launcher(fixed, gucstate, connected);
+		*idle_ms = pgbg_effective_idle_timeout();
+		pgbg_execute_sql_string(sql, fixed->queue_size, fixed->sec_context);
+		reusable = true;
 	}
 	PG_CATCH();
 	{
-		report_and_abort();
+		recover();
+		reusable = true;		/* recovered, as a backend after an ERROR */
 	}
 	PG_END_TRY();
 
 	/*
+	 * The job's session is over before the launcher hears so: what other
+	 * sessions can see of it (temporary replication slots, advisory locks)
+	 * goes now, the rest with reset_session.
+	 */
+	end_visible_session_state();
+
+	/*
 	 * Tell the launcher we are done.  The detach ends the redirection: from
-	 * here on, reports go to the log.  A send that an error abandoned
-	 * (caught or not) leaves pqmq.c unable to serve another job.
+	 * here on, reports go to the log.
 	 */
 	ready_for_query();
-	dsm_detach(seg);
+	reusable = reusable && pgbg_job_left_worker_reusable(fixed);
+	dsm_detach(seg);			/* fixed, sql, gucstate are gone */
 	MemoryContextReset(job_cxt);
-	return !pgbg_output_broken();
+	return reusable;
 }
 
 /*
- * Give the next job the state of a fresh session: DISCARD ALL (temporary
- * tables, prepared statements, cursors, advisory locks, LISTEN, settings)
- * as the session user.  The next job's RestoreGUCState and identity follow.
+ * Give the next job the state of a fresh session (worker_reset.c) and show
+ * ourselves idle, as a new backend that has not run a query yet.
  */
 static bool
 reset_session(void)
@@ -207,24 +265,17 @@ reset_session(void)
 
 	PG_TRY();
 	{
-		DiscardStmt stmt;
-
-		SetUserIdAndSecContext(GetAuthenticatedUserId(), 0);
-		memset(&stmt, 0, sizeof(stmt));
-		stmt.type = T_DiscardStmt;
-		stmt.target = DISCARD_ALL;
-		StartTransactionCommand();
-		DiscardCommand(&stmt, true);
-		CommitTransactionCommand();
+		pgbg_reset_session();
 	}
 	PG_CATCH();
 	{
-		report_and_abort();
+		recover();
 		ok = false;
 	}
 	PG_END_TRY();
+	InvalidateCatalogSnapshotConditionally();
 	pgstat_report_stat(true);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_activity(STATE_IDLE, "");
 	set_ps_display("idle");
 	return ok;
 }
@@ -245,21 +296,28 @@ set_state(PgbgPoolSlot *slot, PgbgPoolState state)
 }
 
 /*
- * Wait for the session's next job; 0 once idle for idle_ms, or retired.
- * The session sets our latch when it hands us a job or retires us.
+ * Wait for the session's next job; 0 once idle for idle_ms, retired, or
+ * asked to give our worker slot to a launch that found none free (a
+ * request that only an idle worker follows: a job handed to us at the same
+ * moment wins).  The session sets our latch when it hands us a job or
+ * retires us.
  */
 static dsm_handle
 next_job(PgbgPoolSlot *slot, int idle_ms)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   idle_ms);
+	TimestampTz since = GetCurrentTimestamp();
 
 	for (;;)
 	{
 		dsm_handle	job = 0;
 		bool		leave = false;
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-														   deadline);
+		long		left;
+
+		/* a maximum lowered by a reload applies to a worker already idle */
+		reload_config();
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+											   TimestampTzPlusMilliseconds(since,
+																		   Min(idle_ms, pgbg_max_worker_idle_timeout_ms)));
 
 		/*
 		 * Idle, there is nothing to cancel (PostgresMain drops it too), and
@@ -272,7 +330,7 @@ next_job(PgbgPoolSlot *slot, int idle_ms)
 			job = slot->job;
 			slot->job = 0;
 		}
-		else if (slot->retire || left <= 0)
+		else if (slot->retire || left <= 0 || reclaim_requested)
 		{
 			slot->state = PGBG_POOL_GONE;
 			leave = true;
@@ -308,9 +366,11 @@ pg_background_worker_main(Datum main_arg)
 	bool		connected = false;
 	int			idle_ms = 0;
 
-	/* A worker runs queries: terminate and cancel it like a backend. */
+	/* A worker runs queries: terminate, cancel and reload it like a backend. */
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGINT, StatementCancelHandler);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGUSR2, handle_reclaim);
 	BackgroundWorkerUnblockSignals();
 
 	CurrentResourceOwner = ResourceOwnerCreate(NULL, "pg_background");
@@ -325,6 +385,7 @@ pg_background_worker_main(Datum main_arg)
 	slot->worker = MyProc;
 	SpinLockRelease(&slot->mutex);
 	before_shmem_exit(leave_slot, PointerGetDatum(slot));
+	pgbg_identity_init();
 
 	for (;;)
 	{

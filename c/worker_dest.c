@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 
 #include "pg_background.h"
+#include "worker_internal.h"
 #include "pgbg_bridge.h"
 
 /* Batches hold at most this much, and a quarter of the queue. */

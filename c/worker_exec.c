@@ -1,17 +1,20 @@
 /*
  * worker_exec.c
- *		Run the SQL string in the worker the way the simple query protocol
- *		runs a multi-statement string (modelled on exec_simple_query):
- *		one implicit transaction block around several statements, a fresh
- *		snapshot and a CommandCounterIncrement per statement (so each
- *		statement sees the writes of the ones before it), and a statement
- *		that is the whole string runs as top level, which VACUUM, CREATE
- *		INDEX CONCURRENTLY and CREATE DATABASE need.
+ *		Run the SQL string in the worker the way exec_simple_query runs a
+ *		query string: one implicit transaction block around several
+ *		statements, each with its own transaction command, statement_timeout,
+ *		snapshot and memory context, a CommandCounterIncrement between them
+ *		(so each statement sees the writes of the ones before it), and a
+ *		statement that is the whole string runs as top level, which VACUUM,
+ *		CREATE INDEX CONCURRENTLY and CREATE DATABASE need.
  *
- * Rows go into the queue in batches (worker_dest.c); everything else goes
- * through DestRemote, i.e. into the queue too (pq_redirect_to_shm_mq).
- * Columns go in binary where the type (and everything inside it) has
- * send/receive functions, otherwise in text.
+ * The result is the last statement's, as libpq's PQexec gives it: its rows
+ * (RowDescription, then DataRows in batches, worker_dest.c), or its command
+ * tag, sent after its commit.  Earlier statements' rows go to DestNone and
+ * their command tags are not sent; notices and errors of every statement go
+ * through DestRemote into the queue (pq_redirect_to_shm_mq).  Columns go in
+ * binary where the type (and everything inside it) has send/receive
+ * functions, otherwise in text.
  */
 #include "postgres.h"
 
@@ -42,58 +45,79 @@
 #include "pg_background.h"
 #include "pgbg_bridge.h"
 #include "pgbg_compat.h"
+#include "worker_internal.h"
 
 /*
- * Can values of this type travel in binary?  That needs send and receive
- * functions for the type and for every type nested in it.  Anonymous
- * records go as text: record_recv cannot resolve them in the launcher.
+ * What a type allows, found by walking it and every type nested in it:
+ *	binary: send and receive functions everywhere; anonymous records go as
+ *	  text, record_recv cannot resolve them in the launcher.
+ *	composite: a row type somewhere inside (arrays of, domains over, ranges
+ *	  of, nested).  Such a value's bytes are laid out by its row type's
+ *	  attributes as they were when the worker built it; an ALTER TYPE before
+ *	  the launcher reads it would make the launcher misread them.
+ *	  record_recv checks each column's type OID and the column count
+ *	  instead, so those values go in binary, never in the internal format.
  */
-static bool
-type_has_binary_io(Oid typid, int depth)
+typedef struct TypeTraits
+{
+	bool		binary;
+	bool		composite;
+} TypeTraits;
+
+static void
+walk_type(Oid typid, int depth, TypeTraits *t)
 {
 	HeapTuple	tup;
 	Form_pg_type typ;
-	bool		ok;
 
 	check_stack_depth();
 	if (typid == RECORDOID || depth > 32)
-		return false;
+	{
+		t->binary = false;
+		t->composite = true;
+		return;
+	}
 	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	if (!HeapTupleIsValid(tup))
-		return false;
+	{
+		t->binary = false;
+		return;
+	}
 	typ = (Form_pg_type) GETSTRUCT(tup);
-	ok = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
+	if (!OidIsValid(typ->typsend) || !OidIsValid(typ->typreceive))
+		t->binary = false;
 
-	if (ok && typ->typtype == TYPTYPE_DOMAIN)
-		ok = type_has_binary_io(typ->typbasetype, depth + 1);
-	else if (ok && OidIsValid(typ->typelem) && typ->typlen == -1)
-		ok = type_has_binary_io(typ->typelem, depth + 1);
-	else if (ok && typ->typtype == TYPTYPE_RANGE)
-		ok = type_has_binary_io(get_range_subtype(typid), depth + 1);
-	else if (ok && typ->typtype == TYPTYPE_MULTIRANGE)
-		ok = type_has_binary_io(get_multirange_range(typid), depth + 1);
-	else if (ok && typ->typtype == TYPTYPE_COMPOSITE)
+	if (typ->typtype == TYPTYPE_DOMAIN)
+		walk_type(typ->typbasetype, depth + 1, t);
+	else if (OidIsValid(typ->typelem) && typ->typlen == -1)
+		walk_type(typ->typelem, depth + 1, t);
+	else if (typ->typtype == TYPTYPE_RANGE)
+		walk_type(get_range_subtype(typid), depth + 1, t);
+	else if (typ->typtype == TYPTYPE_MULTIRANGE)
+		walk_type(get_multirange_range(typid), depth + 1, t);
+	else if (typ->typtype == TYPTYPE_COMPOSITE)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
 
-		for (int i = 0; ok && i < desc->natts; i++)
+		t->composite = true;
+		for (int i = 0; t->binary && i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
 			if (!att->attisdropped)
-				ok = type_has_binary_io(att->atttypid, depth + 1);
+				walk_type(att->atttypid, depth + 1, t);
 		}
 		ReleaseTupleDesc(desc);
 	}
 	ReleaseSysCache(tup);
-	return ok;
 }
 
 /*
- * Binary where the type has binary I/O; and then, for varlena types, our
- * internal format (PGBG_FORMAT_INTERNAL, see pgbg_bridge.h): the flattened
- * value itself, which saves the send and receive functions (jsonb's send
- * renders JSON text, its receive parses it again).
+ * Binary where the type has binary I/O; and then, for varlena types without
+ * a row type inside, our internal format (PGBG_FORMAT_INTERNAL, see
+ * pgbg_bridge.h): the flattened value itself, which saves the send and
+ * receive functions (jsonb's send renders JSON text, its receive parses it
+ * again).
  */
 static void
 set_result_formats(Portal portal)
@@ -107,10 +131,12 @@ set_result_formats(Portal portal)
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Oid			type = TupleDescAttr(desc, i)->atttypid;
+		TypeTraits	t = {true, false};
 
-		if (!type_has_binary_io(type, 0))
+		walk_type(type, 0, &t);
+		if (!t.binary)
 			formats[i] = 0;
-		else if (get_typlen(type) == -1)
+		else if (get_typlen(type) == -1 && !t.composite)
 			formats[i] = PGBG_FORMAT_INTERNAL;
 		else
 			formats[i] = 1;
@@ -137,31 +163,100 @@ reject_client_copy(RawStmt *parsetree)
 	}
 }
 
+/* log_statement, as check_log_statement in postgres.c */
+static bool
+statement_logged(List *parsetrees)
+{
+	ListCell   *lc;
+
+	if (log_statement == LOGSTMT_NONE)
+		return false;
+	if (log_statement == LOGSTMT_ALL)
+		return true;
+	foreach(lc, parsetrees)
+	{
+		if (GetCommandLogLevel((Node *) lfirst(lc)) <= log_statement)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The transaction-command bracket of exec_simple_query (start_xact_command,
+ * finish_xact_command): a transaction command with its statement_timeout,
+ * and the job's security context in every transaction it starts.
+ */
+static bool xact_started = false;
+
 static void
-run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt,
-			  Size queue_size)
+start_xact_command(void)
+{
+	if (!xact_started)
+	{
+		bool		new_xact = !IsTransactionState();
+
+		StartTransactionCommand();
+		if (new_xact)
+			pgbg_identity_enter_transaction();
+		xact_started = true;
+	}
+	/* as enable_statement_timeout: a running one keeps its start */
+	if (StatementTimeout > 0)
+	{
+		if (!get_timeout_active(STATEMENT_TIMEOUT))
+			enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+	}
+	else if (get_timeout_active(STATEMENT_TIMEOUT))
+		disable_timeout(STATEMENT_TIMEOUT, false);
+}
+
+static void
+finish_xact_command(void)
+{
+	if (get_timeout_active(STATEMENT_TIMEOUT))
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	if (xact_started)
+	{
+		CommitTransactionCommand();
+		xact_started = false;
+	}
+}
+
+/*
+ * Run one statement.  Only the last one's result goes to the launcher: its
+ * rows now, its command tag (set in *qc) after its commit.  Parse analysis
+ * and plan go into cxt, which must survive commits inside PortalRun.
+ * Atomic (not top level) runs CALL and DO as inside a function, without
+ * transaction control.
+ */
+static void
+run_statement(RawStmt *parsetree, const char *sql, MemoryContext cxt,
+			  bool last, bool atomic, Size queue_size, QueryCompletion *qc)
 {
 	CommandTag	tag = CreateCommandTag(parsetree->stmt);
 	bool		snapshot_set = false;
+	bool		top_level = true;
 	List	   *querytrees;
 	List	   *plantrees;
 	Portal		portal;
 	DestReceiver *receiver;
-	QueryCompletion qc;
 	MemoryContext oldcontext;
 
+	pgstat_report_query_id(0, true);
 	set_ps_display(GetCommandTagName(tag));
 	reject_client_copy(parsetree);
+	if (atomic && (IsA(parsetree->stmt, CallStmt) || IsA(parsetree->stmt, DoStmt)))
+		top_level = false;
 
+	CHECK_FOR_INTERRUPTS();
 	if (analyze_requires_snapshot(parsetree))
 	{
 		PushActiveSnapshot(GetTransactionSnapshot());
 		snapshot_set = true;
 	}
-	oldcontext = MemoryContextSwitchTo(tree_cxt);
+	oldcontext = MemoryContextSwitchTo(cxt);
 	querytrees = pgbg_analyze_and_rewrite(parsetree, sql);
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
-	MemoryContextSwitchTo(oldcontext);
 	if (snapshot_set)
 		PopActiveSnapshot();
 
@@ -171,12 +266,14 @@ run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt,
 	portal->visible = false;
 	PortalDefineQuery(portal, NULL, sql, tag, plantrees, NULL);
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
-	set_result_formats(portal);
-
-	/* The receiver too must survive a commit inside PortalRun. */
-	oldcontext = MemoryContextSwitchTo(tree_cxt);
-	receiver = pgbg_create_row_sender(portal, queue_size);
-	(void) pgbg_portal_run(portal, receiver, &qc);
+	if (last)
+	{
+		set_result_formats(portal);
+		receiver = pgbg_create_row_sender(portal, queue_size);
+	}
+	else
+		receiver = None_Receiver;
+	(void) pgbg_portal_run(portal, top_level, receiver, qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 	MemoryContextSwitchTo(oldcontext);
@@ -186,24 +283,24 @@ run_statement(RawStmt *parsetree, const char *sql, MemoryContext tree_cxt,
 	 * in the SQL string must not change what we send (worker_dest.c).
 	 */
 	SetClientEncoding(GetDatabaseEncoding());
-
-	EndCommand(&qc, DestRemote, false);
 }
 
+/*
+ * Run the job's SQL string, reporting its result into the queue.  Memory:
+ * the string's parse trees live in a context reset with every job (a
+ * backend's MessageContext), each statement's analysis and plan in a child
+ * deleted after it.  sec_context != 0: a job launched in a security context
+ * (worker_identity.c), whose CALL and DO run atomic.
+ */
 void
-pgbg_execute_sql_string(const char *sql, Size queue_size)
+pgbg_execute_sql_string(const char *sql, Size queue_size, int sec_context)
 {
 	List	   *parsetrees;
 	bool		implicit_block;
+	bool		logged;
 	ListCell   *lc;
 	MemoryContext oldcontext;
-
-	/*
-	 * Parse and plan trees must outlive the transaction: VACUUM and CREATE
-	 * INDEX CONCURRENTLY commit and restart it under our feet (this is the
-	 * job of MessageContext in a backend).  Reset at the start of every job,
-	 * so a job that failed leaves nothing behind either.
-	 */
+	char		msec[32];
 	static MemoryContext tree_cxt = NULL;
 
 	if (tree_cxt == NULL)
@@ -212,18 +309,20 @@ pgbg_execute_sql_string(const char *sql, Size queue_size)
 										 ALLOCSET_DEFAULT_SIZES);
 	else
 		MemoryContextReset(tree_cxt);
+	xact_started = false;
 
 	debug_query_string = sql;
 	pgstat_report_activity(STATE_RUNNING, sql);
 
-	/* The statement timeout covers the whole string, as in psql -c. */
-	if (StatementTimeout > 0)
-		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
-
-	StartTransactionCommand();
+	start_xact_command();
 	oldcontext = MemoryContextSwitchTo(tree_cxt);
 	parsetrees = pg_parse_query(sql);
 	MemoryContextSwitchTo(oldcontext);
+	logged = statement_logged(parsetrees);
+	if (logged)
+		ereport(LOG,
+				(errmsg("statement: %s", sql),
+				 errhidestmt(true)));
 	if (parsetrees == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -234,28 +333,55 @@ pgbg_execute_sql_string(const char *sql, Size queue_size)
 	{
 		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
 		bool		last = (lnext(parsetrees, lc) == NULL);
+		MemoryContext stmt_cxt = tree_cxt;
+		QueryCompletion qc;
 
-		/* After BEGIN/COMMIT in the string the transaction was closed. */
-		if (!IsTransactionState())
-			StartTransactionCommand();
+		start_xact_command();
 		if (implicit_block)
 			BeginImplicitTransactionBlock();
+		if (!last)
+			stmt_cxt = AllocSetContextCreate(tree_cxt, "pg_background statement",
+											 ALLOCSET_DEFAULT_SIZES);
 
-		run_statement(parsetree, sql, tree_cxt, queue_size);
+		run_statement(parsetree, sql, stmt_cxt, last, sec_context != 0,
+					  queue_size, &qc);
 
 		if (last)
 		{
 			if (implicit_block)
 				EndImplicitTransactionBlock();
-			CommitTransactionCommand();
+			finish_xact_command();
+			pgbg_end_open_transaction_block();
+			EndCommand(&qc, DestRemote, false);
 		}
-		else if (IsA(parsetree->stmt, TransactionStmt))
-			CommitTransactionCommand();
 		else
-			CommandCounterIncrement();
+		{
+			if (IsA(parsetree->stmt, TransactionStmt))
+				finish_xact_command();
+			else
+			{
+				CommandCounterIncrement();
+				if (get_timeout_active(STATEMENT_TIMEOUT))
+					disable_timeout(STATEMENT_TIMEOUT, false);
+			}
+			MemoryContextDelete(stmt_cxt);
+		}
 	}
+	finish_xact_command();
 
-	disable_timeout(STATEMENT_TIMEOUT, false);
+	switch (check_log_duration(msec, logged))
+	{
+		case 1:
+			ereport(LOG,
+					(errmsg("duration: %s ms", msec),
+					 errhidestmt(true)));
+			break;
+		case 2:
+			ereport(LOG,
+					(errmsg("duration: %s ms  statement: %s", msec, sql),
+					 errhidestmt(true)));
+			break;
+	}
 	MemoryContextReset(tree_cxt);
 	debug_query_string = NULL;
 }

@@ -18,6 +18,7 @@
 #include "libpq/pqmq.h"
 
 #include "pg_background.h"
+#include "worker_internal.h"
 
 /* pqmq.c's methods, with putmessage counted */
 static PQcommMethods counted_methods;

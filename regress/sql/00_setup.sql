@@ -22,6 +22,22 @@ BEGIN
   END LOOP;
   IF NOT ok THEN RAISE EXCEPTION 'timed out waiting for %', cond; END IF;
 END $$;
+-- pgbg_wait_exit: wait until the worker with this pid has started (it
+-- shows in pg_stat_activity once connected, after the launch returned) and
+-- exited again; its job must take a moment (pg_sleep) to be seen running.
+-- A function: usable inside a transaction block.
+CREATE FUNCTION pgbg_wait_exit(worker int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE seen bool := false; here bool;
+BEGIN
+  FOR i IN 1..6000 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    here := EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = worker);
+    seen := seen OR here;
+    IF seen AND NOT here THEN RETURN; END IF;
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RAISE EXCEPTION 'timed out waiting for background worker % to exit', worker;
+END $$;
 -- pgbg_wait_slots: after terminating workers, wait until the postmaster
 -- has freed a worker slot again (bounded).
 CREATE FUNCTION pgbg_wait_slots() RETURNS void LANGUAGE plpgsql AS $$

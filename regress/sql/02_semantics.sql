@@ -14,7 +14,7 @@ SELECT * FROM sem_t;
 SELECT * FROM pg_background_result(pg_background_launch(
     'INSERT INTO sem_t VALUES (2, ''a''); UPDATE sem_t SET v = v || ''b'' WHERE id = 2;
      SELECT id, v FROM sem_t WHERE id = 2')) AS (id int, v text);
--- the rows of every row-returning statement come back, in order
+-- the result is the last statement's, as PQexec gives it
 SELECT * FROM pg_background_result(pg_background_launch(
     'SELECT 1; INSERT INTO sem_t VALUES (3, ''c''); SELECT count(*)::int FROM sem_t')) AS (n int);
 -- the string is one implicit transaction: a failure rolls all of it back

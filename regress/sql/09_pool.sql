@@ -44,9 +44,12 @@ SELECT pg_background_launch($$
 SELECT * FROM pg_background_result(:p4) AS (temp_tables int8, search_path text, work_mem text,
   prepared int8, cursors int8, advisory_locks int8, own_role bool);
 SELECT :p3 = :p1 AND :p4 = :p1 AS same_worker;
--- the session's identity travels with each job
+-- the session's identity travels with each job (in a worker of its own,
+-- which leaves soon)
 SET ROLE pool_role;
+SET pg_background.worker_idle_timeout = '100ms';
 SELECT * FROM pg_background_result(pg_background_launch('SELECT current_user')) AS (u name);
+SET pg_background.worker_idle_timeout = '30s';
 RESET ROLE;
 RESET work_mem;
 

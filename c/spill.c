@@ -1,0 +1,115 @@
+/*
+ * spill.c
+ *		The output of a job whose worker has exited before its result was
+ *		read: copied out of the queue, so that the session keeps only the
+ *		bytes still unread, not the worker's whole queue and segments.
+ *
+ * A worker that leaves (its slot says so before it exits) has finished its
+ * job or is dying, so what the queue holds is all the job will ever say.  At each launch (pgbg_session_check_limits)
+ * the session copies the queued messages of such jobs into its own memory
+ * (TopMemoryContext), lets go of the job's segment and of the worker's
+ * control segment (through the pool), and reads from the copy later, in
+ * the same order.  The job's SQL string is kept only if an error position
+ * may point into it (relay.c).
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "pg_background.h"
+
+/* relay.c attaches no internal query to errors of longer strings */
+#define MAX_KEPT_SQL	(64 * 1024)
+
+static void
+spill(PgbgWorker *w)
+{
+	StringInfoData buf;
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	const char *sql = w->sql;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		uint32		len;
+
+		if (shm_mq_receive(w->mqh, &nbytes, &data, true) != SHM_MQ_SUCCESS)
+			break;
+		len = (uint32) nbytes;
+		appendBinaryStringInfo(&buf, (const char *) &len, sizeof(len));
+		appendBinaryStringInfo(&buf, data, len);
+	}
+	w->sql = (sql != NULL && strlen(sql) <= MAX_KEPT_SQL) ? pstrdup(sql) : NULL;
+	MemoryContextSwitchTo(old);
+
+	shm_mq_detach(w->mqh);
+	w->mqh = NULL;
+	dsm_detach(w->seg);
+	w->seg = NULL;
+	pgbg_pool_job_ended(w->pw, PGBG_JOB_SPILLED);
+	w->pw = NULL;
+	w->spill = buf.data;
+	w->spill_len = buf.len;
+	w->spill_pos = 0;
+}
+
+/* Spill every job of the table whose worker has exited. */
+void
+pgbg_spill_exited(HTAB *jobs)
+{
+	HASH_SEQ_STATUS status;
+	PgbgWorker *w;
+
+	hash_seq_init(&status, jobs);
+	while ((w = hash_seq_search(&status)) != NULL)
+	{
+		if (w->pw != NULL && w->mqh != NULL && !w->reading &&
+			pgbg_pool_worker_gone(w->pw))
+			spill(w);
+	}
+}
+
+/* The memory a job holds besides its worker's control segment. */
+Size
+pgbg_job_memory(const PgbgWorker *w)
+{
+	if (w->seg != NULL)
+		return dsm_segment_map_length(w->seg);
+	return w->spill_len + (w->sql != NULL ? strlen(w->sql) + 1 : 0);
+}
+
+/*
+ * The job's next message, as shm_mq_receive(nowait) gives it: from the
+ * copy, then from the queue.  The data stays valid until the next call.
+ */
+shm_mq_result
+pgbg_job_receive(PgbgWorker *w, Size *nbytes, void **data)
+{
+	if (w->spill != NULL && w->spill_pos < w->spill_len)
+	{
+		uint32		len;
+
+		memcpy(&len, w->spill + w->spill_pos, sizeof(len));
+		*data = w->spill + w->spill_pos + sizeof(len);
+		*nbytes = len;
+		w->spill_pos += sizeof(len) + len;
+		return SHM_MQ_SUCCESS;
+	}
+	if (w->mqh == NULL)
+		return SHM_MQ_DETACHED;
+	return shm_mq_receive(w->mqh, nbytes, data, true);
+}
+
+/* Free what spill() kept. */
+void
+pgbg_spill_free(PgbgWorker *w)
+{
+	if (w->spill != NULL)
+		pfree(w->spill);
+	w->spill = NULL;
+	if (w->seg == NULL && w->sql != NULL)
+		pfree((char *) w->sql);
+	w->sql = NULL;
+}
