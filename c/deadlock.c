@@ -114,9 +114,25 @@ static bool
 may_wait_for_lock(int32 worker_pid)
 {
 	PGPROC	   *proc = BackendPidGetProc(worker_pid);
+	PGPROC	   *leader;
+	LWLock	   *partition;
+	bool		members;
 
-	return proc != NULL &&
-		(proc->waitLock != NULL || proc->lockGroupLeader != NULL);
+	if (proc == NULL)
+		return false;
+	if (proc->waitLock != NULL)
+		return true;
+	leader = proc->lockGroupLeader;
+	if (leader == NULL)
+		return false;
+	/* A leader stays one: are there members (parallel workers) now? */
+	partition = LockHashPartitionLockByProc(leader);
+	LWLockAcquire(partition, LW_SHARED);
+	members = !dlist_is_empty(&leader->lockGroupMembers) &&
+		dlist_has_next(&leader->lockGroupMembers,
+					   dlist_head_node(&leader->lockGroupMembers));
+	LWLockRelease(partition);
+	return members;
 }
 
 void

@@ -212,9 +212,7 @@ pg_background_launch(PG_FUNCTION_ARGS)
 
 	guc_len = EstimateGUCStateSpace();
 	segsize = segment_size(VARSIZE_ANY_EXHDR(sql), guc_len);
-	pgbg_session_check_limits(segsize +
-							  (pgbg_pool_can_reuse(queue_size, &id) ? 0 :
-							   PGBG_POOL_QUEUE_OFFSET + (Size) queue_size));
+	pgbg_session_check_limits(segsize, (Size) queue_size, &id);
 
 	/* dsm_create keeps its bookkeeping in TopMemoryContext by itself. */
 	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql), guc_len,
@@ -255,6 +253,16 @@ pg_background_launch(PG_FUNCTION_ARGS)
 					 errhint("More details may be available in the server log.")));
 		/* the new worker is attached: counted for its role */
 		pgbg_role_lock_release();
+
+		/*
+		 * The pid names the job in this session.  Only a worker that exited
+		 * with its result unread can have had it, and only a read in progress
+		 * (user code inside it launches) cannot let go of that result.
+		 */
+		pid = fixed->worker_pid;
+		if (pid <= 0)
+			elog(ERROR, "background worker attached without reporting its PID");
+		pgbg_worker_check_pid_free(pid);
 	}
 	PG_CATCH();
 	{
@@ -277,10 +285,6 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	/* From now on the queue notices the worker's death by itself. */
 	shm_mq_set_handle(mqh, pw->handle);
 
-	/* The worker may have finished already: its pid stays in the segment. */
-	pid = fixed->worker_pid;
-	if (pid <= 0)
-		elog(ERROR, "background worker attached without reporting its PID");
 	pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size);
 	PG_RETURN_INT32(pid);
 }

@@ -162,7 +162,7 @@ extern bool pgbg_pool_worker_gone(PgbgPoolWorker *pw);
 extern void pgbg_pool_prune(void);
 extern bool pgbg_pool_can_reuse(Size queue_size, const PgbgIdentity *identity);
 extern Size pgbg_pool_memory(void);
-extern bool pgbg_pool_release_idle(void);
+extern bool pgbg_pool_release_idle(Size queue_size, const PgbgIdentity *identity);
 extern void pgbg_pool_retire_all(void);
 typedef enum PgbgJobEnd
 {
@@ -180,10 +180,12 @@ extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
 								   const char *sql, Size queue_size);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
 extern PgbgWorker *pgbg_worker_find(int32 pid, const char *what);
+extern void pgbg_worker_check_pid_free(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);
 extern PgbgWorker *pgbg_worker_start_reading(PgbgWorker *w);
 extern void pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous);
-extern void pgbg_session_check_limits(Size new_bytes);
+extern void pgbg_session_check_limits(Size segsize, Size queue_size,
+									  const PgbgIdentity *identity);
 extern void pgbg_session_reset(void);
 
 /* spill.c */

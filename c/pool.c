@@ -310,11 +310,12 @@ pgbg_pool_memory(void)
 
 /*
  * Let go of the workers no job names that are idle or about to be (their
- * last result was read): they leave, and we drop their control segments
- * now.  Returns whether there was any.
+ * last result was read), but those a job of this size and identity could
+ * go to: they leave, and we drop their control segments now.  Returns
+ * whether there was any.
  */
 bool
-pgbg_pool_release_idle(void)
+pgbg_pool_release_idle(Size queue_size, const PgbgIdentity *identity)
 {
 	PgbgPoolWorker **link = &pool;
 	bool		any = false;
@@ -323,7 +324,8 @@ pgbg_pool_release_idle(void)
 	{
 		PgbgPoolWorker *pw = *link;
 
-		if (pw->jobs == 0 && (pw->finishing || is_idle(pw)))
+		if (pw->jobs == 0 && (pw->finishing || is_idle(pw)) &&
+			!fits(pw, queue_size, identity))
 		{
 			retire(pw);
 			*link = pw->next;

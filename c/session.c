@@ -111,6 +111,19 @@ pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 	return w;
 }
 
+/* Refuse a new job whose pid names the job a read in progress consumes. */
+void
+pgbg_worker_check_pid_free(int32 pid)
+{
+	PgbgWorker *w = pgbg_worker_lookup(pid);
+
+	if (w != NULL && w->reading)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("background worker PID %d names a job whose result is being read", pid),
+				 errdetail("The earlier worker with this PID has exited; the new one was stopped.")));
+}
+
 /*
  * The job pid names, for pg_background_result or pg_background_detach
  * (what): it must be this session's, the current user must have the
@@ -204,18 +217,26 @@ pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous)
 	reading_worker = previous;
 }
 
-/* Copy out exited workers' output, then check the session's limits. */
+/*
+ * Copy out exited workers' output, then check the session's limits for a
+ * launch of a job segment of segsize and a queue of queue_size (no new
+ * queue if an idle worker of ours can take the job).
+ */
 void
-pgbg_session_check_limits(Size new_bytes)
+pgbg_session_check_limits(Size segsize, Size queue_size,
+						  const PgbgIdentity *identity)
 {
 	HASH_SEQ_STATUS status;
 	PgbgWorker *w;
 	Size		held;
+	Size		new_bytes;
 	Size		max = (Size) pgbg_max_session_memory_kb * 1024;
 
 	ensure_table();
 	pgbg_spill_exited(workers);
 	pgbg_pool_prune();
+	new_bytes = segsize + (pgbg_pool_can_reuse(queue_size, identity) ? 0 :
+						   PGBG_POOL_QUEUE_OFFSET + queue_size);
 	if (hash_get_num_entries(workers) >= pgbg_max_unread_jobs)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -232,7 +253,7 @@ pgbg_session_check_limits(Size new_bytes)
 		if (held + new_bytes <= max)
 			return;
 		/* idle workers' queues are the session's to give back */
-		if (attempt > 0 || !pgbg_pool_release_idle())
+		if (attempt > 0 || !pgbg_pool_release_idle(queue_size, identity))
 			break;
 	}
 	ereport(ERROR,

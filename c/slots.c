@@ -46,36 +46,14 @@ static LOCKTAG role_lock;
 static bool role_lock_held = false;
 
 /*
- * Signal the pg_background workers connected as role (any, if InvalidOid)
- * that wait idle, or may: an idle worker waits on PG_WAIT_EXTENSION.
- * Returns how many were signalled.
+ * The pg_background workers connected as role (any, if InvalidOid), counted
+ * from the PGPROC array (read without a lock: a count, not a promise).
+ * With ask_idle, only those waiting idle, or that may be (an idle worker
+ * waits on PG_WAIT_EXTENSION), other than us, are counted, and signalled
+ * to leave.
  */
 static int
-ask_idle_workers_to_leave(Oid role)
-{
-	int			asked = 0;
-
-	for (uint32 i = 0; i < ProcGlobal->allProcCount; i++)
-	{
-		PGPROC	   *proc = &ProcGlobal->allProcs[i];
-		pid_t		pid = proc->pid;
-		const char *type;
-
-		if (pid == 0 || pid == MyProcPid || !pgbg_proc_is_bgworker(proc) ||
-			proc->wait_event_info != PG_WAIT_EXTENSION ||
-			(OidIsValid(role) && proc->roleId != role))
-			continue;
-		type = GetBackgroundWorkerTypeByPid(pid);
-		if (type != NULL && strcmp(type, "pg_background") == 0 &&
-			kill(pid, SIGUSR2) == 0)
-			asked++;
-	}
-	return asked;
-}
-
-/* pg_background workers connected as role, busy or idle */
-static int
-count_role_workers(Oid role)
+scan_workers(Oid role, bool ask_idle)
 {
 	int			n = 0;
 
@@ -85,11 +63,16 @@ count_role_workers(Oid role)
 		pid_t		pid = proc->pid;
 		const char *type;
 
-		if (pid == 0 || !pgbg_proc_is_bgworker(proc) || proc->roleId != role)
+		if (pid == 0 || !pgbg_proc_is_bgworker(proc) ||
+			(OidIsValid(role) && proc->roleId != role) ||
+			(ask_idle && (pid == MyProcPid ||
+						  proc->wait_event_info != PG_WAIT_EXTENSION)))
 			continue;
 		type = GetBackgroundWorkerTypeByPid(pid);
-		if (type != NULL && strcmp(type, "pg_background") == 0)
-			n++;
+		if (type == NULL || strcmp(type, "pg_background") != 0 ||
+			(ask_idle && kill(pid, SIGUSR2) != 0))
+			continue;
+		n++;
 	}
 	return n;
 }
@@ -121,9 +104,9 @@ pgbg_check_role_workers(void)
 	SET_LOCKTAG_ADVISORY(role_lock, InvalidOid, role, 0, ROLE_LOCK_KIND);
 	(void) LockAcquire(&role_lock, ExclusiveLock, false, false);
 	role_lock_held = true;
-	while ((n = count_role_workers(role)) >= pgbg_max_workers_per_role)
+	while ((n = scan_workers(role, false)) >= pgbg_max_workers_per_role)
 	{
-		if (deadline == 0 && ask_idle_workers_to_leave(role) > 0)
+		if (deadline == 0 && scan_workers(role, true) > 0)
 			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												   RECLAIM_WAIT_MS);
 		if (deadline == 0 || GetCurrentTimestamp() >= deadline)
@@ -189,7 +172,7 @@ pgbg_register_worker(dsm_handle ctl)
 		if (!asked)
 		{
 			asked = true;
-			if (ask_idle_workers_to_leave(InvalidOid) > 0)
+			if (scan_workers(InvalidOid, true) > 0)
 				deadline = Max(deadline,
 							   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														   RECLAIM_WAIT_MS));

@@ -21,38 +21,66 @@
 /* relay.c attaches no internal query to errors of longer strings */
 #define MAX_KEPT_SQL	(64 * 1024)
 
+/* Let go of the queue, the job's segment and (through the pool) the worker. */
 static void
-spill(PgbgWorker *w)
+release_shared_memory(PgbgWorker *w)
 {
-	StringInfoData buf;
-	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-	const char *sql = w->sql;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		Size		nbytes;
-		void	   *data;
-		uint32		len;
-
-		if (shm_mq_receive(w->mqh, &nbytes, &data, true) != SHM_MQ_SUCCESS)
-			break;
-		len = (uint32) nbytes;
-		appendBinaryStringInfo(&buf, (const char *) &len, sizeof(len));
-		appendBinaryStringInfo(&buf, data, len);
-	}
-	w->sql = (sql != NULL && strlen(sql) <= MAX_KEPT_SQL) ? pstrdup(sql) : NULL;
-	MemoryContextSwitchTo(old);
-
 	shm_mq_detach(w->mqh);
 	w->mqh = NULL;
 	dsm_detach(w->seg);
 	w->seg = NULL;
 	pgbg_pool_job_ended(w->pw, PGBG_JOB_SPILLED);
 	w->pw = NULL;
-	w->spill = buf.data;
-	w->spill_len = buf.len;
-	w->spill_pos = 0;
+}
+
+/*
+ * Copy the queued messages, one after the other, keeping w->spill current
+ * after each: if an error (out of memory) strikes midway, what was copied
+ * stays readable and the queue is let go, so that a read ends with "lost
+ * connection" where the copy ends, never in the middle of the stream.
+ */
+static void
+spill(PgbgWorker *w)
+{
+	Size		cap = 0;
+
+	PG_TRY();
+	{
+		const char *sql = w->sql;
+
+		for (;;)
+		{
+			Size		nbytes;
+			void	   *data;
+			uint32		len;
+			Size		need;
+
+			if (shm_mq_receive(w->mqh, &nbytes, &data, true) != SHM_MQ_SUCCESS)
+				break;
+			len = (uint32) nbytes;
+			need = w->spill_len + sizeof(len) + len;
+			if (need > cap)
+			{
+				cap = Max(need, Max(cap * 2, 8192));
+				w->spill = w->spill == NULL ?
+					MemoryContextAllocHuge(TopMemoryContext, cap) :
+					repalloc_huge(w->spill, cap);
+			}
+			memcpy(w->spill + w->spill_len, &len, sizeof(len));
+			memcpy(w->spill + w->spill_len + sizeof(len), data, len);
+			w->spill_len = need;
+		}
+		w->sql = (sql != NULL && strlen(sql) <= MAX_KEPT_SQL) ?
+			MemoryContextStrdup(TopMemoryContext, sql) : NULL;
+	}
+	PG_CATCH();
+	{
+		w->sql = NULL;
+		release_shared_memory(w);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	release_shared_memory(w);
 }
 
 /* Spill every job of the table whose worker has exited. */

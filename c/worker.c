@@ -232,7 +232,8 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	PG_CATCH();
 	{
 		recover();
-		reusable = true;		/* recovered, as a backend after an ERROR */
+		/* recovered, as a backend after an ERROR; not from a failed connect */
+		reusable = *connected;
 	}
 	PG_END_TRY();
 
@@ -342,8 +343,10 @@ next_job(PgbgPoolSlot *slot, int idle_ms)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-		QueryCancelPending = false;
+		/* terminate, not cancel: outside a job a cancel would be FATAL */
+		HOLD_CANCEL_INTERRUPTS();
 		CHECK_FOR_INTERRUPTS();
+		RESUME_CANCEL_INTERRUPTS();
 	}
 }
 
@@ -395,6 +398,8 @@ pg_background_worker_main(Datum main_arg)
 			break;
 		if (idle_ms <= 0 || !reset_session())
 			break;
+		/* a request to leave that came while busy was not for an idle worker */
+		reclaim_requested = false;
 		set_state(slot, PGBG_POOL_IDLE);
 	}
 	proc_exit(0);

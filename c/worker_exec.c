@@ -193,13 +193,10 @@ start_xact_command(void)
 {
 	if (!xact_started)
 	{
-		bool		new_xact = !IsTransactionState();
-
 		StartTransactionCommand();
-		if (new_xact)
-			pgbg_identity_enter_transaction();
 		xact_started = true;
 	}
+	pgbg_identity_enter_transaction();
 	/* as enable_statement_timeout: a running one keeps its start */
 	if (StatementTimeout > 0)
 	{
@@ -219,6 +216,8 @@ finish_xact_command(void)
 	{
 		CommitTransactionCommand();
 		xact_started = false;
+		/* COMMIT AND CHAIN has begun the next transaction */
+		pgbg_identity_enter_transaction();
 	}
 }
 

@@ -25,10 +25,10 @@
  * as the function's owner with SECURITY_LOCAL_USERID_CHANGE, so that the
  * job cannot SET ROLE or RESET ROLE its way to the caller's identity.
  * PostgreSQL keeps a security context only inside a transaction
- * (StartTransaction asserts none is set): it is set after each transaction
- * of the job starts (pgbg_identity_enter_transaction) and cleared when one
- * commits (a callback; an abort restores the state before the transaction
- * started).  Statements that commit internally (VACUUM, CREATE INDEX
+ * (StartTransaction asserts none is set): it is set after every transaction
+ * command of the job, whenever a transaction is open (a chained one too:
+ * pgbg_identity_enter_transaction), and cleared when one commits (a
+ * callback; an abort restores the state before the transaction started).  Statements that commit internally (VACUUM, CREATE INDEX
  * CONCURRENTLY) run their later transactions without it; they switch to the
  * table owner in a security-restricted operation themselves wherever they
  * run user code.  CALL and DO run atomic in such a job (worker_exec.c), so a
@@ -45,6 +45,7 @@
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
+#include "utils/memutils.h"
 
 #include "pg_background.h"
 #include "pgbg_compat.h"
@@ -54,21 +55,35 @@
 static Oid	job_user = InvalidOid;
 static int	job_sec_context = 0;
 
-/* Custom placeholders once the launcher's settings were restored */
-static int	placeholders_at_start = 0;
+/*
+ * Names of the custom placeholders once the launcher's settings were
+ * restored (sorted; in placeholder_cxt, reset with every job).
+ */
+static MemoryContext placeholder_cxt = NULL;
+static char **placeholders_at_start = NULL;
+static int	nplaceholders_at_start = 0;
 
 static int
-count_placeholders(void)
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The names of the custom placeholders now (sorted), in placeholder_cxt. */
+static char **
+placeholder_names(int *count)
 {
 	int			n;
-	int			placeholders = 0;
 	struct config_generic **vars = pgbg_guc_variables(&n);
+	char	  **names = MemoryContextAlloc(placeholder_cxt, sizeof(char *) * Max(n, 1));
 
+	*count = 0;
 	for (int i = 0; i < n; i++)
 		if (vars[i]->flags & GUC_CUSTOM_PLACEHOLDER)
-			placeholders++;
+			names[(*count)++] = MemoryContextStrdup(placeholder_cxt, vars[i]->name);
 	pgbg_guc_variables_free(vars);
-	return placeholders;
+	qsort(names, *count, sizeof(char *), compare_names);
+	return names;
 }
 
 /* A commit ends the security context of the transaction (see above). */
@@ -92,10 +107,21 @@ pgbg_identity_init(void)
 	RegisterXactCallback(clear_security_context, NULL);
 }
 
+/*
+ * In a transaction of a job launched in a security context, make sure the
+ * context is set: after each transaction command (a chained transaction,
+ * COMMIT AND CHAIN, starts inside the commit whose callback cleared it).
+ */
 void
 pgbg_identity_enter_transaction(void)
 {
-	if (job_sec_context != 0)
+	Oid			user;
+	int			sec_context;
+
+	if (job_sec_context == 0 || !IsTransactionState())
+		return;
+	GetUserIdAndSecContext(&user, &sec_context);
+	if (user != job_user || sec_context != job_sec_context)
 		SetUserIdAndSecContext(job_user, job_sec_context);
 }
 
@@ -143,6 +169,7 @@ restore_settings(char *gucstate)
 void
 pgbg_become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 {
+	placeholders_at_start = NULL;
 	if (!*connected)
 	{
 		BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
@@ -166,7 +193,12 @@ pgbg_become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 						NameStr(fixed->database))));
 	restore_settings(gucstate);
 	restore_role(fixed->outer_role_id);
-	placeholders_at_start = count_placeholders();
+	if (placeholder_cxt == NULL)
+		placeholder_cxt = AllocSetContextCreate(TopMemoryContext,
+												"pg_background placeholders",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(placeholder_cxt);
+	placeholders_at_start = placeholder_names(&nplaceholders_at_start);
 	CommitTransactionCommand();
 
 	/* RestoreGUCState set client_encoding back to the launcher's. */
@@ -179,11 +211,22 @@ pgbg_become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 
 /*
  * Did the job create settings a fresh worker would not have?  Placeholders
- * of custom settings (SET myapp.flag) cannot be removed.  (A library the
- * job loads, PL/pgSQL say, turns placeholders into its settings: fewer.)
+ * of custom settings (SET myapp.flag) cannot be removed: any placeholder
+ * not there when the job began.  (A library the job loads, PL/pgSQL say,
+ * turns placeholders into its own settings: that is no new name.)
  */
 bool
 pgbg_job_added_settings(void)
 {
-	return count_placeholders() > placeholders_at_start;
+	int			n;
+	char	  **now;
+	bool		added = false;
+
+	if (placeholders_at_start == NULL)
+		return true;			/* the job failed before its settings */
+	now = placeholder_names(&n);
+	for (int i = 0; i < n && !added; i++)
+		added = bsearch(&now[i], placeholders_at_start, nplaceholders_at_start,
+						sizeof(char *), compare_names) == NULL;
+	return added;
 }

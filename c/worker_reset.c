@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/fmgrprotos.h"
+#include "utils/snapmgr.h"
 
 #include "pg_background.h"
 #include "pgbg_compat.h"
@@ -56,7 +57,10 @@ pgbg_reset_session(void)
 	stmt.type = T_DiscardStmt;
 	stmt.target = DISCARD_ALL;
 	StartTransactionCommand();
+	/* as PortalRunUtility gives it: dropping temporary tables needs one */
+	PushActiveSnapshot(GetTransactionSnapshot());
 	DiscardCommand(&stmt, true);
+	PopActiveSnapshot();
 	reseed_random();
 	CommitTransactionCommand();
 

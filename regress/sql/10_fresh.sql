@@ -80,6 +80,15 @@ SELECT * FROM pg_background_result(:f6) AS (r text);
 SELECT pg_background_launch($$SELECT current_setting('fresh.flag', true) IS NULL$$) AS f7 \gset
 SELECT * FROM pg_background_result(:f7) AS (unset bool);
 SELECT :f6 <> :f7 AS new_worker;
+-- also when the job loads a library that turns a placeholder the launcher
+-- sent into a setting of its own (the number of placeholders stays)
+SET plpgsql.extra_warnings = 'shadowed_variables';
+SELECT pg_background_launch($$SET fresh.other = 'on'; LOAD 'plpgsql'$$) AS f10 \gset
+SELECT * FROM pg_background_result(:f10) AS (r text);
+SELECT pg_background_launch($$SELECT current_setting('fresh.other', true) IS NULL$$) AS f11 \gset
+SELECT * FROM pg_background_result(:f11) AS (unset bool);
+SELECT :f7 = :f10 AS same_worker, :f10 <> :f11 AS new_worker;
+RESET plpgsql.extra_warnings;
 
 -- jobs a job launched and did not read are not the next job's to read
 SELECT pg_background_launch($$SELECT pg_background_launch('SELECT 42')$$) AS f8 \gset

@@ -81,6 +81,8 @@ SELECT rights_run_as_owner('SELECT current_user || '' / '' || session_user');
 SELECT pgbg_try($$SELECT rights_run_as_owner('RESET ROLE')$$);
 SELECT pgbg_try($$SELECT rights_run_as_owner('SET ROLE postgres')$$);
 SELECT pgbg_try($$SELECT rights_run_as_owner('BEGIN; COMMIT; RESET ROLE')$$);
+SELECT pgbg_try($$SELECT rights_run_as_owner('BEGIN; COMMIT AND CHAIN; RESET ROLE; COMMIT')$$);
+SELECT pgbg_try($$SELECT rights_run_as_owner('BEGIN; ROLLBACK AND CHAIN; SET ROLE postgres; COMMIT')$$);
 SELECT pgbg_try($$SELECT rights_run_as_owner('CALL rights_commit()')$$);
 SELECT rights_run_as_owner('VACUUM rights_t');
 SELECT rights_run_as_owner('INSERT INTO rights_t VALUES (1); SELECT current_user');
