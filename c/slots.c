@@ -6,8 +6,8 @@
  * Idle workers.  A pooled worker waiting for its session's next job holds a
  * slot.  When none is free, a launch asks the idle pg_background workers of
  * every session to leave (SIGUSR2: an idle worker exits, a busy one ignores
- * it, see worker.c) and waits for a slot, so an idle worker never makes a
- * launch fail.  Parallel query and other background workers do not ask:
+ * it, see worker.c), one at a time, and waits for a slot, so an idle worker
+ * never makes a launch fail.  Parallel query and other background workers do not ask:
  * pg_background.max_worker_idle_timeout bounds how long an idle worker can
  * stand in their way.
  *
@@ -36,7 +36,11 @@
 #include "pg_background.h"
 #include "pgbg_compat.h"
 
-/* How long a launch waits for the slots of idle workers it asked to leave. */
+/*
+ * A launch asks one idle worker at a time to leave, another every
+ * RECLAIM_STEP_MS, and waits at most RECLAIM_WAIT_MS from the first ask.
+ */
+#define RECLAIM_STEP_MS		100
 #define RECLAIM_WAIT_MS		1000
 
 /* Fourth field of the role's advisory lock tag (database 0: no SQL name) */
@@ -50,15 +54,19 @@ static bool role_lock_held = false;
  * from the PGPROC array (read without a lock: a count, not a promise).
  * With ask_idle, only those waiting idle, or that may be (an idle worker
  * waits on PG_WAIT_EXTENSION), other than us, are counted, and signalled
- * to leave.
+ * to leave: one, the next after the one asked last (a busy one ignores the
+ * request, so the next ask goes to another).
  */
 static int
 scan_workers(Oid role, bool ask_idle)
 {
+	static uint32 ask_from = 0;
+	uint32		nprocs = ProcGlobal->allProcCount;
 	int			n = 0;
 
-	for (uint32 i = 0; i < ProcGlobal->allProcCount; i++)
+	for (uint32 k = 0; k < nprocs; k++)
 	{
+		uint32		i = ask_idle ? (ask_from + k) % nprocs : k;
 		PGPROC	   *proc = &ProcGlobal->allProcs[i];
 		pid_t		pid = proc->pid;
 		const char *type;
@@ -73,8 +81,35 @@ scan_workers(Oid role, bool ask_idle)
 			(ask_idle && kill(pid, SIGUSR2) != 0))
 			continue;
 		n++;
+		if (ask_idle)
+		{
+			ask_from = i + 1;
+			break;
+		}
 	}
 	return n;
+}
+
+/*
+ * Ask one more idle worker (of role, or any) to leave, if it is time to;
+ * *first is when we first asked (0: not yet).  Returns the deadline for
+ * the wait that follows, extended to cover the reclaim.
+ */
+static TimestampTz
+ask_one_idle_worker(Oid role, TimestampTz *first, TimestampTz *next,
+					TimestampTz deadline)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (now < *next || (*first != 0 &&
+						now >= TimestampTzPlusMilliseconds(*first, RECLAIM_WAIT_MS)))
+		return deadline;
+	*next = TimestampTzPlusMilliseconds(now, RECLAIM_STEP_MS);
+	if (scan_workers(role, true) == 0)
+		return deadline;
+	if (*first == 0)
+		*first = now;
+	return Max(deadline, TimestampTzPlusMilliseconds(*first, RECLAIM_WAIT_MS));
 }
 
 static void
@@ -96,7 +131,9 @@ void
 pgbg_check_role_workers(void)
 {
 	Oid			role = GetAuthenticatedUserId();
-	TimestampTz deadline = 0;
+	TimestampTz deadline = GetCurrentTimestamp();
+	TimestampTz first = 0;
+	TimestampTz next = 0;
 	int			n;
 
 	if (pgbg_max_workers_per_role < 0 || superuser_arg(role) || role_lock_held)
@@ -106,10 +143,8 @@ pgbg_check_role_workers(void)
 	role_lock_held = true;
 	while ((n = scan_workers(role, false)) >= pgbg_max_workers_per_role)
 	{
-		if (deadline == 0 && scan_workers(role, true) > 0)
-			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												   RECLAIM_WAIT_MS);
-		if (deadline == 0 || GetCurrentTimestamp() >= deadline)
+		deadline = ask_one_idle_worker(role, &first, &next, deadline);
+		if (GetCurrentTimestamp() >= deadline)
 		{
 			pgbg_role_lock_release();
 			ereport(ERROR,
@@ -144,7 +179,8 @@ pgbg_register_worker(dsm_handle ctl)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	TimestampTz deadline;
-	bool		asked = false;
+	TimestampTz first = 0;
+	TimestampTz next = 0;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
@@ -169,14 +205,7 @@ pgbg_register_worker(dsm_handle ctl)
 										   pgbg_worker_slot_wait_ms);
 	while (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
-		if (!asked)
-		{
-			asked = true;
-			if (scan_workers(InvalidOid, true) > 0)
-				deadline = Max(deadline,
-							   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														   RECLAIM_WAIT_MS));
-		}
+		deadline = ask_one_idle_worker(InvalidOid, &first, &next, deadline);
 		if (GetCurrentTimestamp() >= deadline)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),

@@ -23,9 +23,9 @@
  *	  CommandComplete; log_duration / log_min_duration_statement
  *	  ............................................................ worker_exec.c
  *	error recovery (PostgresMain's sigsetjmp block): timeouts off, cancel
- *	  dropped, pq_comm_reset, report, abort, PortalErrorCleanup, replication
- *	  slot release and temporary slot cleanup, jit_reset_after_error, error
- *	  state flushed ................................................ recover
+ *	  dropped, pq_comm_reset, abort, PortalErrorCleanup, replication slot
+ *	  release and temporary slot cleanup, jit_reset_after_error, report,
+ *	  error state flushed .......................................... recover
  *	ReadyForQuery, once the job's session state that other sessions can
  *	  see (temporary replication slots, advisory locks) is gone
  *	  ............................... end_visible_session_state, ready_for_query
@@ -100,10 +100,13 @@ reload_config(void)
 
 /*
  * Report an error and recover from it the way PostgresMain does, so that
- * the worker can take another job.  Unlike a backend we abort out of any
- * transaction block too: the job is over, there is no next query to
- * ROLLBACK it.  The client encoding is the database's again first, so that
- * the report reaches the launcher even if the job changed it.
+ * the worker can take another job, with two differences.  We abort out of
+ * any transaction block too: the job is over, there is no next query to
+ * ROLLBACK it.  And the abort comes before the report, which may wait for
+ * room in the queue of a launcher that does not read yet: the job's locks
+ * are gone by then, and termination still works meanwhile (a cancel
+ * waits).  The client encoding is the database's again, so that the
+ * report reaches the launcher even if the job changed it.
  */
 static void
 recover(void)
@@ -112,15 +115,19 @@ recover(void)
 	disable_all_timeouts(false);
 	QueryCancelPending = false;
 	pq_comm_reset();
-	SetClientEncoding(GetDatabaseEncoding());
-	EmitErrorReport();
-	debug_query_string = NULL;
 	AbortOutOfAnyTransaction();
 	PortalErrorCleanup();
 	if (MyReplicationSlot != NULL)
 		ReplicationSlotRelease();
 	pgbg_ReplicationSlotCleanup();
 	jit_reset_after_error();
+	SetClientEncoding(GetDatabaseEncoding());
+	HOLD_CANCEL_INTERRUPTS();
+	RESUME_INTERRUPTS();
+	EmitErrorReport();
+	RESUME_CANCEL_INTERRUPTS();
+	HOLD_INTERRUPTS();
+	debug_query_string = NULL;
 	MemoryContextSwitchTo(TopMemoryContext);
 	FlushErrorState();
 	RESUME_INTERRUPTS();

@@ -66,6 +66,22 @@ SELECT * FROM pg_background_result(pg_background_launch(
     $$SELECT slot_name FROM pg_create_physical_replication_slot('fresh_tmp_slot', true, true)$$)) AS (r text);
 SELECT count(*) AS slots_left FROM pg_replication_slots WHERE slot_name = 'fresh_tmp_slot';
 
+-- recovery aborts the job's transaction before its error report, which
+-- may wait for room in a queue the launcher does not read yet: the job's
+-- locks are gone by then, and the worker can be terminated meanwhile
+CREATE TABLE fresh_lk (id int PRIMARY KEY, v int);
+INSERT INTO fresh_lk VALUES (1, 0);
+SELECT pg_background_launch($q$UPDATE fresh_lk SET v = v + 1 WHERE id = 1;
+  DO $d$BEGIN RAISE EXCEPTION '%', repeat('e', 100000); END$d$$q$, 1024) AS e1 \gset
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event = ''MessageQueuePutMessage'')', :e1));
+SET lock_timeout = '5s';
+UPDATE fresh_lk SET v = v + 10 WHERE id = 1;
+RESET lock_timeout;
+SELECT pg_terminate_backend(:e1, 10000);
+SELECT pgbg_try(format('SELECT * FROM pg_background_result(%s) AS (x text)', :e1));
+SELECT v FROM fresh_lk;
+DROP TABLE fresh_lk;
+
 -- random() after another job's setseed() is not that seed's sequence
 SELECT setseed(0.25);
 SELECT random() AS seeded \gset
