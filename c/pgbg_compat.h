@@ -10,6 +10,20 @@
 
 #include "postgres.h"
 
+/*
+ * Headers that later majors stopped including from others: varatt.h
+ * (VARDATA, VARSIZE; its own header from 16 on, no longer pulled in by
+ * postgres.h in 19) and storage/latch.h (the WL_* flags; libpq/libpq.h no
+ * longer includes it in 19, and the WL_SOCKET_CLOSED fallback below must
+ * see it first).  get_database_name moved to utils/lsyscache.h in 19.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+#include "storage/latch.h"
+#include "commands/dbcommands.h"
+#include "utils/lsyscache.h"
+
 #if PG_VERSION_NUM < 140000
 #error "pg_background needs PostgreSQL 14 or later"
 #endif

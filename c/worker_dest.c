@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 
 #include "pg_background.h"
+#include "pgbg_compat.h"
 #include "worker_internal.h"
 #include "pgbg_bridge.h"
 

@@ -11,5 +11,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r regress/t "$work/t"
 run() { if [ "$(id -u)" = 0 ]; then chown -R postgres: "$work"; runuser -u postgres -- "$@"; else "$@"; fi; }
 cd "$work"
-run env PATH="$BINDIR:$PATH" TESTDIR="$work" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
+# TESTDIR for 15; 16+ takes the data and log directories from TESTDATADIR/TESTLOGDIR
+run env PATH="$BINDIR:$PATH" TESTDIR="$work" TESTDATADIR="$work/tmp_check" TESTLOGDIR="$work/tmp_check/log" \
+    PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
     prove -I "$PGXS_DIR/test/perl" --timer ${PROVE_FLAGS:-} ${PGBG_TAP_TESTS:-t/*.pl}

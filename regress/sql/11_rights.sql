@@ -89,7 +89,8 @@ SELECT rights_run_as_owner('INSERT INTO rights_t VALUES (1); SELECT current_user
 
 -- 4. No launch from a security-restricted operation (here the query of a
 --    materialized view being refreshed, run as its owner).
-CREATE FUNCTION rights_launch_one() RETURNS int LANGUAGE sql AS $$ SELECT pg_background_launch('SELECT 1') $$;
+-- (qualified: 17+ runs maintenance operations with search_path pg_catalog, pg_temp)
+CREATE FUNCTION rights_launch_one() RETURNS int LANGUAGE sql AS $$ SELECT public.pg_background_launch('SELECT 1') $$;
 CREATE MATERIALIZED VIEW rights_mv AS SELECT rights_launch_one() AS p WITH NO DATA;
 SELECT pgbg_try('REFRESH MATERIALIZED VIEW rights_mv');
 
