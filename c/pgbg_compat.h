@@ -60,9 +60,12 @@
 
 /*
  * Is this PGPROC a background worker's (or another non-client process's;
- * callers also check the worker type)?  18 inverted the flag.
+ * callers also check the worker type)?  18 inverted the flag, 19 replaced
+ * it with the process's BackendType.
  */
-#if PG_VERSION_NUM >= 180000
+#if PG_VERSION_NUM >= 190000
+#define pgbg_proc_is_bgworker(proc) ((proc)->backendType == B_BG_WORKER)
+#elif PG_VERSION_NUM >= 180000
 #define pgbg_proc_is_bgworker(proc) (!(proc)->isRegularBackend)
 #else
 #define pgbg_proc_is_bgworker(proc) ((proc)->isBackgroundWorker)

@@ -42,7 +42,7 @@ END $$;
 
 -- as psql shows it: the position of a syntax error points into the SQL string
 \set SHOW_CONTEXT never
-SELECT * FROM pg_background_result(pg_background_launch('SELECT 1 +* 2')) AS (x text);
+SELECT * FROM pg_background_result(pg_background_launch('SELECT 1, 2 3')) AS (x text);
 SELECT * FROM pg_background_result(pg_background_launch(
     'INSERT INTO relay_t VALUES (2), (2)')) AS (x text);
 

@@ -9,7 +9,6 @@
 
 #include "fmgr.h"
 #include "libpq/pqformat.h"
-#include "miscadmin.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,8 +24,6 @@ pgbg_probe_error_then_fatal(PG_FUNCTION_ARGS)
 {
 	StringInfoData buf;
 
-	if (!IsBackgroundWorker)
-		elog(ERROR, "only for background workers");
 	pq_beginmessage(&buf, 'E');
 	pq_sendbyte(&buf, PG_DIAG_SEVERITY);
 	pq_sendstring(&buf, "ERROR");
