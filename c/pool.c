@@ -311,7 +311,7 @@ pgbg_pool_memory(void)
 /*
  * Let go of the workers no job names that are idle or about to be (their
  * last result was read), but those a job of this size and identity could
- * go to: they leave, and we drop their control segments now.  Returns
+ * go to (when workers are reused at all): they leave, and we drop their control segments now.  Returns
  * whether there was any.
  */
 bool
@@ -325,7 +325,7 @@ pgbg_pool_release_idle(Size queue_size, const PgbgIdentity *identity)
 		PgbgPoolWorker *pw = *link;
 
 		if (pw->jobs == 0 && (pw->finishing || is_idle(pw)) &&
-			!fits(pw, queue_size, identity))
+			!(pgbg_effective_idle_timeout() > 0 && fits(pw, queue_size, identity)))
 		{
 			retire(pw);
 			*link = pw->next;
