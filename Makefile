@@ -22,7 +22,7 @@ ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out-iso --load-extension=pg_background
 
 GOLIB = libpg_background_go.so
-EXTRA_CLEAN = $(GOLIB) libpg_background_go.h regress/out regress/out-iso
+EXTRA_CLEAN = $(GOLIB) libpg_background_go.h regress/out regress/out-iso .dist
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -67,6 +67,24 @@ gotest:
 	CGO_ENABLED=1 $(GO) test -count=1 ./gosrc/...
 
 .PHONY: install-golib uninstall-golib regress-outdir gotest
+
+# The release tarball (PGXN, and the Debian/RPM sources): git archive of
+# HEAD (without debian/ and .ci/, see .gitattributes) plus the vendored Go
+# modules, so that packages build without network.  META.json holds the
+# version.
+DIST_VERSION = $(shell sed -n 's/^   "version": "\(.*\)",/\1/p' META.json)
+DIST = pg_background-$(DIST_VERSION)
+
+dist:
+	rm -rf .dist && mkdir .dist
+	git archive --format=tar --prefix=$(DIST)/ HEAD | tar -xf - -C .dist
+	cd .dist/$(DIST) && GOFLAGS=-mod=mod $(GO) mod vendor
+	python3 scripts/check-meta.py .dist/$(DIST)
+	tar -czf $(DIST).tar.gz -C .dist $(DIST)
+	rm -rf .dist
+	@echo "$(DIST).tar.gz"
+
+.PHONY: dist
 
 # Benchmarks (bench/bench.py): figures, never pass/fail on speed.
 bench:

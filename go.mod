@@ -1,9 +1,9 @@
 module github.com/pg-background/pg_background
 
-go 1.26.8
+go 1.23.0
 
 require (
-	github.com/jackc/pgx/v5 v5.12.0
+	github.com/jackc/pgx/v5 v5.7.6
 	github.com/stretchr/testify v1.12.1
 )
 

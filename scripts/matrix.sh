@@ -94,6 +94,10 @@ run_major() {  # run_major NN: prints the major's summary line, returns its stat
     return $rc
 }
 
+# interrupted: leave no chroot mounted
+cleanup() { for NN in "${MAJORS[@]}"; do [ -d "$DIR/pg$NN" ] && mounts down "$DIR/pg$NN"; done; }
+trap cleanup EXIT
+
 failed=0
 for NN in "${MAJORS[@]}"; do
     run_major "$NN" || failed=$((failed + 1))
