@@ -65,15 +65,29 @@ def run_case(case, rounds, tmp):
         m = statistics.median(lat[v])
         rows.append(dict(case=case.name, variant=v, clients=case.clients, n=len(lat[v]),
                          median_ms=round(m, 4), p10_ms=round(pct(lat[v], 10), 4),
-                         p90_ms=round(pct(lat[v], 90), 4), ratio=round(m / ref, 3), reference=case.ref))
+                         p90_ms=round(pct(lat[v], 90), 4),
+                         ratio=round(m / ref, 3) if ref > 0 else None, reference=case.ref))
     return rows
 
 def bg(sql, cols, queue=65536):
     return ("SELECT count(*) FROM pg_background_result(pg_background_launch($q$%s$q$, %d)) AS (%s);"
             % (sql, queue, cols))
 
+# The plain reference: the query itself, every column evaluated (the row
+# test reads each), nothing else built; "direct, composite" also builds a
+# row value per row (count(s)), which makes it slower than the query.
+DIRECT = "SELECT count(*) FROM (%s) s WHERE s IS NOT NULL;"
 NARROW = "SELECT g, g::text, now() FROM generate_series(1, %d) g"
 NARROW_COLS = "a int, b text, c timestamptz"
+def many(n):
+    """A string of n statements, as the issue measured it."""
+    return "SELECT 1; " * n
+
+def many_counted(n):
+    """A string of n + 1 statements whose last result is n only if every
+    nextval() ran (the check before timing)."""
+    return "SELECT setval('bench_many', 1, false); " + "SELECT nextval('bench_many'); " * n
+
 WIDE = ("SELECT g::int8, g::int8 + 1, g::int8 + 2, g::int8 + 3, g::float8, g / 2.0::float8, g / 3.0::float8, "
         "g / 7.0::float8, g::numeric, g / 3.0, g * 1.5, g / 7.0, g::text, md5(g::text), 'label ' || g, "
         "repeat('x', 20), jsonb_build_object('g', g), jsonb_build_array(g, g), '{\"a\": [1, 2]}'::jsonb, now() "
@@ -81,6 +95,8 @@ WIDE = ("SELECT g::int8, g::int8 + 1, g::int8 + 2, g::int8 + 3, g::float8, g / 2
 WIDE_COLS = ("c1 int8, c2 int8, c3 int8, c4 int8, c5 float8, c6 float8, c7 float8, c8 float8, "
              "c9 numeric, c10 numeric, c11 numeric, c12 numeric, c13 text, c14 text, c15 text, c16 text, "
              "c17 jsonb, c18 jsonb, c19 jsonb, c20 timestamptz")
+
+MANY_SIZES = {True: [1000], False: [10000, 100000, 1000000, 2000000]}
 
 def cases(quick):
     dbl = "dbname=%s user=%s" % (os.environ.get("PGDATABASE", "postgres"), os.environ.get("PGUSER", "postgres"))
@@ -98,16 +114,29 @@ def cases(quick):
     sizes = [1000] if quick else [10000, 100000, 1000000]
     for n in sizes:
         qs = [65536] if quick else [65536, 1 << 20, 16 << 20]
-        v = {"direct": "SELECT count(s) FROM (%s OFFSET 0) s;" % (NARROW % n),
+        v = {"direct": DIRECT % (NARROW % n),
+             "direct, composite": "SELECT count(s) FROM (%s OFFSET 0) s;" % (NARROW % n),
              "client": "%s;" % (NARROW % n)}
         for q in qs:
             v["pg_background q=%dk" % (q // 1024)] = bg(NARROW % n, NARROW_COLS, q)
         out.append(Case("b. narrow rows N=%d" % n, "direct", v, transactions=2 if quick else max(3, 3000000 // n // 10)))
     nw = 200 if quick else 100000
-    v = {"direct": "SELECT count(s) FROM (%s OFFSET 0) s;" % (WIDE % nw), "client": "%s;" % (WIDE % nw)}
+    v = {"direct": DIRECT % (WIDE % nw),
+         "direct, composite": "SELECT count(s) FROM (%s OFFSET 0) s;" % (WIDE % nw),
+         "client": "%s;" % (WIDE % nw)}
     for q in ([65536] if quick else [65536, 1 << 20, 16 << 20]):
         v["pg_background q=%dk" % (q // 1024)] = bg(WIDE % nw, WIDE_COLS, q)
     out.append(Case("b. wide rows (20 columns) N=%d" % nw, "direct", v, transactions=2 if quick else 5))
+    # g. a string of n statements; the result is the last one's (PQexec)
+    for n in MANY_SIZES[quick]:
+        out.append(Case("g. a string of N=%d statements" % n, "dblink, same string", {
+            "dblink, same string": "SELECT * FROM dblink('%s', $q$%s$q$) AS t(x int);" % (dbl_host, many(n)),
+            "pg_background": bg(many(n), "x int"),
+        }, transactions=2 if quick else max(2, 200000 // n)))
+    out.append(Case("c2. autonomous INSERT on a reused worker", "dblink_exec persistent", {
+        "dblink_exec persistent": "SELECT dblink_exec('bench_conn', $$INSERT INTO bench_audit VALUES ('dblink_conn')$$);",
+        "pg_background launch+result": bg("INSERT INTO bench_audit VALUES ('bg_result')", "t text"),
+    }, transactions=5 if quick else 200))
     out.append(Case("c. autonomous INSERT", "dblink_exec new connection", {
         "plain INSERT": "INSERT INTO bench_audit VALUES ('plain');",
         "dblink_exec new connection": "SELECT dblink_exec('%s', $$INSERT INTO bench_audit VALUES ('dblink')$$);" % dbl_host,
@@ -128,6 +157,7 @@ def cases(quick):
 def setup(dbl_host):
     psql("CREATE EXTENSION IF NOT EXISTS pg_background; CREATE EXTENSION IF NOT EXISTS dblink;")
     psql("DROP TABLE IF EXISTS bench_audit; CREATE TABLE bench_audit (src text);")
+    psql("DROP SEQUENCE IF EXISTS bench_many; CREATE SEQUENCE bench_many;")
     # a persistent dblink connection lives per session: pgbench keeps its
     # sessions across transactions, so open it on first use
     psql("""CREATE OR REPLACE FUNCTION bench_conn_open() RETURNS void LANGUAGE plpgsql AS $f$
@@ -150,6 +180,12 @@ def check_results(quick):
                 "(SELECT c1, c5, c9, c13, c17 FROM pg_background_result(pg_background_launch($q$%s$q$)) AS (%s))) d"
                 % (WIDE % 200, ", ".join(c.split()[0] for c in WIDE_COLS.split(", ")), WIDE % 200, WIDE_COLS))
     assert same == "0", "wide rows differ"
+    # g: every statement of a string runs, the last one's result comes back
+    for n in MANY_SIZES[quick]:
+        got = psql(bg(many_counted(n), "x int8").rstrip(";"))
+        assert got == "1", "many statements: %s rows" % got
+        got = psql("SELECT x FROM pg_background_result(pg_background_launch($q$%s$q$)) AS (x int8)" % many_counted(n))
+        assert got == str(n), "many statements: last value %s != %d" % (got, n)
 
 def memory_case(rows):
     """f. launcher memory: peak RSS while reading many rows; RSS before and after Go loads."""
@@ -215,7 +251,11 @@ def main():
     tmp = tempfile.mkdtemp()
     allrows = []
     for c in cs:
-        if "persistent" in "".join(c.variants):
+        if "reused" in c.name:
+            # both variants pay the same extra statement, opening the
+            # session's dblink connection on first use
+            c.variants = {k: "SELECT bench_conn_open();\n" + s for k, s in c.variants.items()}
+        elif "persistent" in "".join(c.variants):
             c.variants = {k: ("SELECT bench_conn_open();\n" + s if "persistent" in k else s) for k, s in c.variants.items()}
         rows = run_case(c, rounds, tmp)
         allrows += rows
@@ -223,7 +263,8 @@ def main():
         print("| variant | median ms | p10 | p90 | ratio to %s |" % c.ref)
         print("|---|---|---|---|---|")
         for r in rows:
-            print("| %s | %.3f | %.3f | %.3f | %.2f |" % (r["variant"], r["median_ms"], r["p10_ms"], r["p90_ms"], r["ratio"]))
+            ratio = "%.2f" % r["ratio"] if r["ratio"] is not None else "-"
+            print("| %s | %.3f | %.3f | %.3f | %s |" % (r["variant"], r["median_ms"], r["p10_ms"], r["p90_ms"], ratio))
     # c: every variant's rows must exist
     counts = psql("SELECT string_agg(src || '=' || n, ' ') FROM (SELECT src, count(*) n FROM bench_audit GROUP BY src ORDER BY src) s")
     print("\nc. rows written per variant (detach included, all must be > 0): %s" % counts)
