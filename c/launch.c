@@ -124,9 +124,7 @@ setup_segment(const char *sql, Size sql_len, Size guc_len, Size segsize,
 	fixed = shm_toc_allocate(toc, sizeof(PgbgFixed));
 	fixed->database_id = MyDatabaseId;
 	fixed->authenticated_user_id = GetAuthenticatedUserId();
-	fixed->outer_role_id = id->outer_role_id;
-	fixed->current_user_id = id->current_user_id;
-	fixed->sec_context = id->sec_context;
+	fixed->identity = *id;
 	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
 	fixed->launcher_pid = MyProcPid;
 	fixed->queue_size = queue_size;

@@ -54,9 +54,8 @@ typedef struct PgbgFixed
 {
 	Oid			database_id;
 	Oid			authenticated_user_id;
-	Oid			outer_role_id;	/* = identity.outer_role_id */
-	Oid			current_user_id;	/* = identity.current_user_id */
-	int			sec_context;	/* = identity.sec_context */
+	PgbgIdentity identity;		/* the launcher's (its session user is
+								 * restored with the settings) */
 	NameData	database;		/* to detect a renamed/recreated database */
 	pid_t		launcher_pid;
 	Size		queue_size;		/* bytes in the queue's ring */
@@ -183,7 +182,7 @@ extern PgbgWorker *pgbg_worker_find(int32 pid, const char *what);
 extern void pgbg_worker_check_pid_free(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);
 extern PgbgWorker *pgbg_worker_start_reading(PgbgWorker *w);
-extern void pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous);
+extern void pgbg_worker_end_reading(PgbgWorker *previous);
 extern void pgbg_session_check_limits(Size segsize, Size queue_size,
 									  const PgbgIdentity *identity);
 extern void pgbg_session_reset(void);

@@ -533,7 +533,7 @@ pg_background_result(PG_FUNCTION_ARGS)
 	PG_CATCH();
 	{
 		pgbg_worker_forget(r.w);
-		pgbg_worker_end_reading(r.w, interrupted);
+		pgbg_worker_end_reading(interrupted);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -541,7 +541,7 @@ pg_background_result(PG_FUNCTION_ARGS)
 	/* Read once: the worker is done, and so is the session with it. */
 	r.w->read = true;
 	pgbg_worker_forget(r.w);
-	pgbg_worker_end_reading(r.w, interrupted);
+	pgbg_worker_end_reading(interrupted);
 	if (r.plan.econtext != NULL)
 		FreeExprContext(r.plan.econtext, true);
 	MemoryContextDelete(call_cxt);

@@ -210,9 +210,9 @@ pgbg_worker_start_reading(PgbgWorker *w)
 	return previous;
 }
 
-/* The read of w is over (w may be forgotten already). */
+/* The read is over (its job may be forgotten already). */
 void
-pgbg_worker_end_reading(PgbgWorker *w, PgbgWorker *previous)
+pgbg_worker_end_reading(PgbgWorker *previous)
 {
 	reading_worker = previous;
 }

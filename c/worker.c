@@ -233,7 +233,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	{
 		pgbg_become_launcher(fixed, gucstate, connected);
 		*idle_ms = pgbg_effective_idle_timeout();
-		pgbg_execute_sql_string(sql, fixed->queue_size, fixed->sec_context);
+		pgbg_execute_sql_string(sql, fixed->queue_size, fixed->identity.sec_context);
 		reusable = true;
 	}
 	PG_CATCH();

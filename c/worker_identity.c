@@ -192,7 +192,7 @@ pgbg_become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 				 errmsg("database \"%s\" was renamed while the background worker started",
 						NameStr(fixed->database))));
 	restore_settings(gucstate);
-	restore_role(fixed->outer_role_id);
+	restore_role(fixed->identity.outer_role_id);
 	if (placeholder_cxt == NULL)
 		placeholder_cxt = AllocSetContextCreate(TopMemoryContext,
 												"pg_background placeholders",
@@ -204,9 +204,9 @@ pgbg_become_launcher(PgbgFixed *fixed, char *gucstate, bool *connected)
 	/* RestoreGUCState set client_encoding back to the launcher's. */
 	SetClientEncoding(GetDatabaseEncoding());
 
-	job_user = fixed->current_user_id;
-	job_sec_context = fixed->sec_context;
-	SetUserIdAndSecContext(fixed->current_user_id, 0);
+	job_user = fixed->identity.current_user_id;
+	job_sec_context = fixed->identity.sec_context;
+	SetUserIdAndSecContext(job_user, 0);
 }
 
 /*

@@ -90,6 +90,6 @@ pgbg_end_open_transaction_block(void)
 bool
 pgbg_job_left_worker_reusable(const PgbgFixed *fixed)
 {
-	return !pgbg_output_broken() && fixed->sec_context == 0 &&
+	return !pgbg_output_broken() && fixed->identity.sec_context == 0 &&
 		!pgbg_job_added_settings();
 }
