@@ -10,10 +10,16 @@
 MODULE_big = pg_background
 OBJS = c/settings.o c/launch.o c/slots.o c/session.o c/spill.o c/pool.o \
        c/worker.o c/worker_identity.o c/worker_exec.o c/worker_reset.o c/worker_output.o c/worker_dest.o \
+       c/job_state.o c/worker_job.o c/api_v2.o c/list_v2.o \
        c/result.o c/result_decode.o c/result_wait.o c/deadlock.o c/relay.o c/pgbg_go.o
 
 EXTENSION = pg_background
 DATA = pg_background--1.0.sql
+# Update scripts to 1.8: sql/from-VERSION.sql (what that version has that
+# 1.8 has not) followed by the common, idempotent body sql/v2-1.8.sql.
+# 1.0 is ours; 1.4-1.7 are the original extension's.
+UPDATE_FROM = 1.0 1.4 1.5 1.6 1.7
+DATA_built = $(foreach v,$(UPDATE_FROM),pg_background--$(v)--1.8.sql)
 
 REGRESS = $(patsubst regress/sql/%.sql,%,$(sort $(wildcard regress/sql/*.sql)))
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out --load-extension=pg_background
@@ -67,6 +73,9 @@ gotest:
 	CGO_ENABLED=1 $(GO) test -count=1 ./gosrc/...
 
 .PHONY: install-golib uninstall-golib regress-outdir gotest
+
+pg_background--%--1.8.sql: sql/from-%.sql sql/v2-1.8.sql
+	cat $^ > $@
 
 # The release tarball (PGXN, and the Debian/RPM sources): git archive of
 # HEAD (without debian/ and .ci/, see .gitattributes) plus the vendored Go

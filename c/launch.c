@@ -1,7 +1,8 @@
 /*
  * launch.c
- *		pg_background_launch(): lay out the DSM segment, register the dynamic
- *		background worker, and return once the worker is attached to its queue.
+ *		pg_background_launch() (and the v2 launches, c/api_v2.c): lay out the
+ *		DSM segment, hand the job to a worker, and return once the worker is
+ *		attached to its queue.
  *
  * Waiting for the attach (not just for the worker's start) is what makes
  * pg_background_detach(pg_background_launch(...)) safe: from then on the
@@ -30,6 +31,7 @@
 
 PG_FUNCTION_INFO_V1(pg_background_launch);
 
+/* A queue_size omitted (0, the default) or NULL is pg_background.default_queue_size. */
 static void
 check_launch_args(FunctionCallInfo fcinfo, text **sql, int32 *queue_size)
 {
@@ -37,13 +39,11 @@ check_launch_args(FunctionCallInfo fcinfo, text **sql, int32 *queue_size)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("SQL string must not be null")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("queue size must not be null")));
 
 	*sql = PG_GETARG_TEXT_PP(0);
-	*queue_size = PG_GETARG_INT32(1);
+	*queue_size = (PG_NARGS() < 2 || PG_ARGISNULL(1)) ? 0 : PG_GETARG_INT32(1);
+	if (*queue_size == 0)
+		*queue_size = pgbg_default_queue_size;
 
 	if (VARSIZE_ANY_EXHDR(*sql) == 0)
 		ereport(ERROR,
@@ -108,7 +108,7 @@ segment_size(Size sql_len, Size guc_len)
  */
 static dsm_segment *
 setup_segment(const char *sql, Size sql_len, Size guc_len, Size segsize,
-			  Size queue_size, const PgbgIdentity *id,
+			  Size queue_size, const PgbgIdentity *id, bool submit,
 			  const char **sql_out, PgbgFixed **fixed_out)
 {
 	dsm_segment *seg;
@@ -128,6 +128,8 @@ setup_segment(const char *sql, Size sql_len, Size guc_len, Size segsize,
 	namestrcpy(&fixed->database, get_database_name(MyDatabaseId));
 	fixed->launcher_pid = MyProcPid;
 	fixed->queue_size = queue_size;
+	fixed->worker_timeout_ms = pgbg_worker_timeout_ms;
+	fixed->discard_output = submit;
 	fixed->worker_pid = 0;
 	shm_toc_insert(toc, PGBG_KEY_FIXED, fixed);
 
@@ -189,8 +191,12 @@ wait_for_sender(PgbgPoolWorker *pw)
 	}
 }
 
-Datum
-pg_background_launch(PG_FUNCTION_ARGS)
+/*
+ * Launch the job of fcinfo's arguments (sql, queue_size); submit: its
+ * output is discarded.  Returns the session's entry for it.
+ */
+PgbgWorker *
+pgbg_launch(FunctionCallInfo fcinfo, bool submit)
 {
 	text	   *sql;
 	int32		queue_size;
@@ -214,7 +220,7 @@ pg_background_launch(PG_FUNCTION_ARGS)
 
 	/* dsm_create keeps its bookkeeping in TopMemoryContext by itself. */
 	seg = setup_segment(VARDATA_ANY(sql), VARSIZE_ANY_EXHDR(sql), guc_len,
-						segsize, (Size) queue_size, &id, &sql_in_seg, &fixed);
+						segsize, (Size) queue_size, &id, submit, &sql_in_seg, &fixed);
 
 	/*
 	 * Hand the job to a worker, which makes its queue with us as receiver,
@@ -283,6 +289,11 @@ pg_background_launch(PG_FUNCTION_ARGS)
 	/* From now on the queue notices the worker's death by itself. */
 	shm_mq_set_handle(mqh, pw->handle);
 
-	pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size);
-	PG_RETURN_INT32(pid);
+	return pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size, submit);
+}
+
+Datum
+pg_background_launch(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(pgbg_launch(fcinfo, false)->pid);
 }

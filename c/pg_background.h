@@ -18,6 +18,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
@@ -59,6 +60,9 @@ typedef struct PgbgFixed
 	NameData	database;		/* to detect a renamed/recreated database */
 	pid_t		launcher_pid;
 	Size		queue_size;		/* bytes in the queue's ring */
+	int			worker_timeout_ms;	/* pg_background.worker_timeout, 0: none */
+	bool		discard_output;	/* pg_background_submit_v2: send only
+								 * ReadyForQuery */
 
 	/*
 	 * Written by the worker before it attaches to the queue as sender; the
@@ -85,6 +89,43 @@ typedef enum PgbgPoolState
 	PGBG_POOL_GONE				/* exiting: hand it nothing more */
 } PgbgPoolState;
 
+/*
+ * How the current job of a worker ended, as the worker says (c/job_state.c).
+ */
+typedef enum PgbgJobStatus
+{
+	PGBG_STATUS_RUNNING,
+	PGBG_STATUS_DONE,			/* ended without error */
+	PGBG_STATUS_FAILED,			/* ended with an error */
+	PGBG_STATUS_CANCELED,		/* pg_background_cancel_v2 stopped it */
+	PGBG_STATUS_TIMED_OUT		/* pg_background.worker_timeout stopped it */
+} PgbgJobStatus;
+
+#define PGBG_PROGRESS_MSG_LEN	64
+#define PGBG_JOB_ERROR_LEN		256
+
+/*
+ * The current job's state, shared by the worker and its session through the
+ * control segment (c/job_state.c).  The session resets it when it hands
+ * the worker a job, while the worker is idle; from then on the worker
+ * writes status, error, ended_at, progress and past_commit, the session
+ * writes cancel_requested; always under the slot's mutex.  A worker is
+ * handed its next job only once the session has forgotten this one, so the
+ * fields describe the job the session's entry names.
+ */
+typedef struct PgbgJobState
+{
+	PgbgJobStatus status;
+	bool		cancel_requested;	/* stop before the job's next commit */
+	bool		past_commit;	/* the transaction is committing or has
+								 * committed and no other has begun: nothing
+								 * to cancel now */
+	TimestampTz ended_at;
+	int32		progress_pct;	/* -1: none reported */
+	char		progress_msg[PGBG_PROGRESS_MSG_LEN];
+	char		error[PGBG_JOB_ERROR_LEN];	/* the job's error message */
+} PgbgJobState;
+
 typedef struct PgbgPoolSlot
 {
 	slock_t		mutex;
@@ -94,6 +135,7 @@ typedef struct PgbgPoolSlot
 	PGPROC	   *worker;			/* set by the worker: whom to wake */
 	PGPROC	   *session;		/* the session: woken when the worker idles */
 	Size		queue_area;		/* bytes for a queue at PGBG_POOL_QUEUE_OFFSET */
+	PgbgJobState js;			/* the current job */
 } PgbgPoolSlot;
 
 #define PGBG_POOL_QUEUE_OFFSET	MAXALIGN(sizeof(PgbgPoolSlot))
@@ -121,6 +163,14 @@ typedef struct PgbgPoolWorker
 typedef struct PgbgWorker
 {
 	int32		pid;			/* hash key: the worker's pid */
+	uint64		cookie;			/* random: names this job, not the worker */
+	TimestampTz launched_at;
+	bool		submitted;		/* pg_background_submit_v2: output discarded,
+								 * forgotten once done */
+	bool		finished;		/* its ReadyForQuery (or the queue's end) is
+								 * in spill: all its output is */
+	bool		counted;		/* its end is in the session's statistics */
+	PgbgJobState js;			/* copied from the worker's slot */
 	dsm_segment *seg;			/* the job's segment; NULL once spilled */
 	shm_mq_handle *mqh;			/* receiver end; NULL once detached */
 	PgbgPoolWorker *pw;			/* the worker; NULL once spilled */
@@ -133,6 +183,7 @@ typedef struct PgbgWorker
 	bool		read;			/* ... and has read all of it */
 	bool		detached;		/* pg_background_detach named it */
 	char	   *spill;			/* spilled messages: length word, bytes */
+	Size		spill_cap;
 	Size		spill_len;
 	Size		spill_pos;		/* next message to read */
 } PgbgWorker;
@@ -144,6 +195,9 @@ extern int	pgbg_max_worker_idle_timeout_ms;
 extern int	pgbg_max_workers_per_role;
 extern int	pgbg_max_unread_jobs;
 extern int	pgbg_max_session_memory_kb;
+extern int	pgbg_max_workers;
+extern int	pgbg_default_queue_size;
+extern int	pgbg_worker_timeout_ms;
 extern int	pgbg_effective_idle_timeout(void);
 
 /* slots.c */
@@ -173,22 +227,54 @@ typedef enum PgbgJobEnd
 } PgbgJobEnd;
 extern void pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how);
 
+/* launch.c */
+extern PgbgWorker *pgbg_launch(FunctionCallInfo fcinfo, bool submit);
+
+/* result.c */
+extern Datum pgbg_read_result(FunctionCallInfo fcinfo, PgbgWorker *w);
+
 /* session.c */
 extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
 								   shm_mq_handle *mqh, PgbgPoolWorker *pw,
-								   const char *sql, Size queue_size);
+								   const char *sql, Size queue_size,
+								   bool submitted);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
 extern PgbgWorker *pgbg_worker_find(int32 pid, const char *what);
+extern PgbgWorker *pgbg_job_find(FunctionCallInfo fcinfo, const char *what);
+extern HTAB *pgbg_session_jobs(void);
 extern void pgbg_worker_check_pid_free(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);
+extern void pgbg_job_detach(PgbgWorker *w);
 extern PgbgWorker *pgbg_worker_start_reading(PgbgWorker *w);
 extern void pgbg_worker_end_reading(PgbgWorker *previous);
+extern Size pgbg_session_memory(void);
 extern void pgbg_session_check_limits(Size segsize, Size queue_size,
 									  const PgbgIdentity *identity);
 extern void pgbg_session_reset(void);
 
+/* job_state.c */
+typedef struct PgbgSessionStats
+{
+	int64		launched;
+	int64		completed;
+	int64		failed;
+	int64		canceled;		/* by cancel_v2 or worker_timeout */
+	int64		ended;			/* the three above */
+	double		total_ms;		/* run time of the ended ones */
+} PgbgSessionStats;
+extern PgbgSessionStats pgbg_stats;
+extern void pgbg_job_state_reset(PgbgPoolSlot *slot);
+extern void pgbg_job_refresh(PgbgWorker *w);
+extern bool pgbg_job_running(PgbgWorker *w);
+extern void pgbg_job_request_cancel(PgbgWorker *w);
+extern void pgbg_stats_job_launched(void);
+extern void pgbg_stats_count_end(PgbgWorker *w);
+extern void pgbg_session_collect(void);
+extern bool pgbg_job_wait(PgbgWorker *w, int timeout_ms);
+
 /* spill.c */
 extern void pgbg_spill_exited(HTAB *jobs);
+extern void pgbg_spill_append(PgbgWorker *w, const void *data, Size len);
 extern Size pgbg_job_memory(const PgbgWorker *w);
 extern shm_mq_result pgbg_job_receive(PgbgWorker *w, Size *nbytes, void **data);
 extern void pgbg_spill_free(PgbgWorker *w);

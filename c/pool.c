@@ -100,6 +100,7 @@ make_queue(PgbgPoolSlot *slot, Size queue_size)
 	shm_mq	   *mq = shm_mq_create(PGBG_POOL_QUEUE(slot), queue_size);
 
 	shm_mq_set_receiver(mq, MyProc);
+	pgbg_job_state_reset(slot);
 	return mq;
 }
 

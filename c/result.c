@@ -412,7 +412,7 @@ read_until_done(ResultReader *r)
 					 errdetail("The worker exited before it finished its work.")));
 		}
 
-		pgbg_wait_for_worker(r->pid, &next_check);
+		pgbg_wait_for_worker(r->pid, &next_check, 0);
 	}
 }
 
@@ -496,24 +496,37 @@ read_result(ResultReader *r, TupleDesc desc, ReturnSetInfo *rsinfo,
 Datum
 pg_background_result(PG_FUNCTION_ARGS)
 {
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("PID must not be null")));
+	return pgbg_read_result(fcinfo, pgbg_worker_find(PG_GETARG_INT32(0), "read"));
+}
+
+/*
+ * Read the whole result of job w (found for "read") as fcinfo's result
+ * set, then forget the job.
+ */
+Datum
+pgbg_read_result(FunctionCallInfo fcinfo, PgbgWorker *w)
+{
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ResultReader r;
 	MemoryContext call_cxt;
 	MemoryContext oldcontext;
 	TupleDesc	desc;
-	int32		pid;
 	PgbgWorker *interrupted;
 
-	if (PG_ARGISNULL(0))
+	if (w->submitted)
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("PID must not be null")));
-	pid = PG_GETARG_INT32(0);
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("background job with PID %d was submitted: its result is not kept", w->pid),
+				 errhint("Use pg_background_launch_v2 for a job whose result is read.")));
 	desc = declared_tupdesc(fcinfo, rsinfo);
 
 	memset(&r, 0, sizeof(r));
-	r.pid = pid;
-	r.w = pgbg_worker_find(pid, "read");
+	r.pid = w->pid;
+	r.w = w;
 
 	/*
 	 * From here an error makes the session forget the worker, and the end

@@ -48,9 +48,11 @@ wait_on_client_set(long timeout)
 }
 
 void
-pgbg_wait_for_worker(int32 worker_pid, TimestampTz *next_check)
+pgbg_wait_for_worker(int32 worker_pid, TimestampTz *next_check,
+					 TimestampTz deadline)
 {
 	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz wake;
 	long		timeout;
 
 	if (*next_check == 0)
@@ -60,7 +62,8 @@ pgbg_wait_for_worker(int32 worker_pid, TimestampTz *next_check)
 		pgbg_check_deadlock(worker_pid);
 		*next_check = TimestampTzPlusMilliseconds(now, DeadlockTimeout);
 	}
-	timeout = Max(1, (long) ((*next_check - now + 999) / 1000));
+	wake = (deadline != 0 && deadline < *next_check) ? deadline : *next_check;
+	timeout = Max(1, (long) ((wake - now + 999) / 1000));
 
 	if (FeBeWaitSet != NULL && MyProcPort != NULL && WL_SOCKET_CLOSED != 0)
 		wait_on_client_set(timeout);

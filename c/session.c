@@ -80,10 +80,17 @@ pgbg_worker_lookup(int32 pid)
  */
 PgbgWorker *
 pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
-				PgbgPoolWorker *pw, const char *sql, Size queue_size)
+				PgbgPoolWorker *pw, const char *sql, Size queue_size,
+				bool submitted)
 {
 	PgbgWorker *w;
 	bool		found;
+	uint64		cookie;
+
+	if (!pg_strong_random(&cookie, sizeof(cookie)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random cookie for a background job")));
 
 	ensure_table();
 	w = hash_search(workers, &pid, HASH_FIND, NULL);
@@ -94,6 +101,14 @@ pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 		pgbg_worker_forget(w);
 	}
 	w = hash_search(workers, &pid, HASH_ENTER, &found);
+	w->cookie = cookie;
+	w->launched_at = GetCurrentTimestamp();
+	w->submitted = submitted;
+	w->finished = false;
+	w->counted = false;
+	memset(&w->js, 0, sizeof(w->js));
+	w->js.status = PGBG_STATUS_RUNNING;
+	w->js.progress_pct = -1;
 	w->seg = seg;
 	w->mqh = mqh;
 	w->pw = pw;
@@ -106,9 +121,16 @@ pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 	w->read = false;
 	w->detached = false;
 	w->spill = NULL;
-	w->spill_len = w->spill_pos = 0;
+	w->spill_cap = w->spill_len = w->spill_pos = 0;
 	pgbg_pool_job_started(pw);
+	pgbg_stats_job_launched();
 	return w;
+}
+
+HTAB *
+pgbg_session_jobs(void)
+{
+	return workers;
 }
 
 /* Refuse a new job whose pid names the job a read in progress consumes. */
@@ -155,6 +177,34 @@ pgbg_worker_find(int32 pid, const char *what)
 }
 
 /*
+ * The job a v2 handle names (arguments 0 and 1 of fcinfo), for what (read,
+ * wait for, ...): pgbg_worker_find's checks, and the cookie must be the
+ * job's: a handle of a job read or detached before is refused, also when
+ * its pid now runs a newer job of the session.
+ */
+PgbgWorker *
+pgbg_job_find(FunctionCallInfo fcinfo, const char *what)
+{
+	int32		pid;
+	int64		cookie;
+	PgbgWorker *w;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("background job handle must not be null")));
+	pid = PG_GETARG_INT32(0);
+	cookie = PG_GETARG_INT64(1);
+	w = pgbg_worker_lookup(pid);
+	if (w != NULL && w->cookie != (uint64) cookie)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cookie mismatch for PID %d", pid),
+				 errhint("The handle names a job of this session that was read or detached, or no job at all.")));
+	return pgbg_worker_find(pid, what);
+}
+
+/*
  * Drop the session's hold on a worker.  Never raises an error: it also runs
  * from transaction-abort callbacks.
  */
@@ -163,6 +213,7 @@ pgbg_worker_forget(PgbgWorker *w)
 {
 	int32		pid = w->pid;
 
+	pgbg_stats_count_end(w);
 	if (w == reading_worker)
 		reading_worker = NULL;
 	/* Queue first: shm_mq_detach touches the segment's memory. */
@@ -217,24 +268,62 @@ pgbg_worker_end_reading(PgbgWorker *previous)
 	reading_worker = previous;
 }
 
+/* The memory the session keeps for its jobs and workers. */
+Size
+pgbg_session_memory(void)
+{
+	HASH_SEQ_STATUS status;
+	PgbgWorker *w;
+	Size		held = pgbg_pool_memory();
+
+	if (workers == NULL)
+		return held;
+	hash_seq_init(&status, workers);
+	while ((w = hash_seq_search(&status)) != NULL)
+		held += pgbg_job_memory(w);
+	return held;
+}
+
+/* pg_background.max_workers: jobs running, not those waiting to be read */
+static void
+check_running_jobs(void)
+{
+	HASH_SEQ_STATUS status;
+	PgbgWorker *w;
+	int			running = 0;
+
+	hash_seq_init(&status, workers);
+	while ((w = hash_seq_search(&status)) != NULL)
+		if (pgbg_job_running(w))
+			running++;
+	if (running >= pgbg_max_workers)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("too many background workers"),
+				 errdetail("The session has %d background jobs running; pg_background.max_workers is %d.",
+						   running, pgbg_max_workers),
+				 errhint("Wait for running jobs to end, or raise pg_background.max_workers.")));
+}
+
 /*
- * Copy out exited workers' output, then check the session's limits for a
- * launch of a job segment of segsize and a queue of queue_size (no new
- * queue if an idle worker of ours can take the job).
+ * Forget ended submitted jobs, copy out exited workers' output, then check
+ * the session's limits for a launch of a job segment of segsize and a
+ * queue of queue_size (no new queue if an idle worker of ours can take the
+ * job).
  */
 void
 pgbg_session_check_limits(Size segsize, Size queue_size,
 						  const PgbgIdentity *identity)
 {
-	HASH_SEQ_STATUS status;
-	PgbgWorker *w;
 	Size		held;
 	Size		new_bytes;
 	Size		max = (Size) pgbg_max_session_memory_kb * 1024;
 
 	ensure_table();
+	pgbg_session_collect();
 	pgbg_spill_exited(workers);
 	pgbg_pool_prune();
+	check_running_jobs();
 	new_bytes = segsize + (pgbg_pool_can_reuse(queue_size, identity) ? 0 :
 						   PGBG_POOL_QUEUE_OFFSET + queue_size);
 	if (hash_get_num_entries(workers) >= pgbg_max_unread_jobs)
@@ -246,10 +335,7 @@ pgbg_session_check_limits(Size segsize, Size queue_size,
 				 errhint("Read or detach earlier jobs first, or ask a superuser to raise pg_background.max_unread_jobs.")));
 	for (int attempt = 0;; attempt++)
 	{
-		held = pgbg_pool_memory();
-		hash_seq_init(&status, workers);
-		while ((w = hash_seq_search(&status)) != NULL)
-			held += pgbg_job_memory(w);
+		held = pgbg_session_memory();
 		if (held + new_bytes <= max)
 			return;
 		/* idle workers' queues are the session's to give back */
@@ -371,15 +457,26 @@ Datum
 pg_background_detach(PG_FUNCTION_ARGS)
 {
 	int32		pid;
-	PgbgWorker *w;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("PID must not be null")));
 	pid = PG_GETARG_INT32(0);
-	w = pgbg_worker_find(pid, "detach");
-	w->detached = true;
-	pgbg_worker_forget(w);
+	pgbg_job_detach(pgbg_worker_find(pid, "detach"));
 	PG_RETURN_VOID();
+}
+
+/*
+ * Forget a job, discarding its output.  One that has ended (a wait saw its
+ * ReadyForQuery) frees its worker for the next job as a read does.
+ */
+void
+pgbg_job_detach(PgbgWorker *w)
+{
+	if (w->finished)
+		w->read = true;
+	else
+		w->detached = true;
+	pgbg_worker_forget(w);
 }

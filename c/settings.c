@@ -3,8 +3,10 @@
  *		The extension's settings (pg_background.*), defined when the module
  *		is loaded.
  *
- * Two are the user's (how long a launch waits for a worker slot, how long
- * an idle worker waits for the session's next job).  The others bound what
+ * Five are the user's (how long a launch waits for a worker slot, how long
+ * an idle worker waits for the session's next job, and those the original
+ * extension's 1.8 has: how many jobs a session may have running, the
+ * default queue size, how long a job may run).  The others bound what
  * one role or session can take from the cluster, so only a superuser sets
  * them (PGC_SUSET: postgresql.conf, ALTER SYSTEM, or ALTER ROLE/DATABASE
  * ... SET by a superuser).  README "Limits and security" says what each
@@ -27,6 +29,9 @@ int			pgbg_max_worker_idle_timeout_ms = 60 * 1000;
 int			pgbg_max_workers_per_role = -1;
 int			pgbg_max_unread_jobs = 1000;
 int			pgbg_max_session_memory_kb = 256 * 1024;
+int			pgbg_max_workers = 16;
+int			pgbg_default_queue_size = PGBG_DEFAULT_QUEUE_SIZE;
+int			pgbg_worker_timeout_ms = 0;
 
 void		_PG_init(void);
 
@@ -68,6 +73,22 @@ _PG_init(void)
 							"still unread of jobs whose worker has exited.",
 							&pgbg_max_session_memory_kb, 256 * 1024, 64, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.max_workers",
+							"The most background jobs a session may have running at once.",
+							"Jobs whose output waits to be read and idle workers do not count; "
+							"pg_background.max_unread_jobs and max_session_memory bound those.",
+							&pgbg_max_workers, 16, 1, 1000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.default_queue_size",
+							"The queue size of a launch whose queue_size is omitted, NULL or 0.",
+							NULL,
+							&pgbg_default_queue_size, PGBG_DEFAULT_QUEUE_SIZE, 4096, 256 * 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_background.worker_timeout",
+							"How long a background job may run before it is canceled.",
+							"Taken at launch; the job ends with an error saying it timed out.  Zero: no limit.",
+							&pgbg_worker_timeout_ms, 0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_background");
 }
 

@@ -42,33 +42,19 @@ release_shared_memory(PgbgWorker *w)
 static void
 spill(PgbgWorker *w)
 {
-	Size		cap = 0;
-
 	PG_TRY();
 	{
 		const char *sql = w->sql;
 
+		pgbg_job_refresh(w);	/* how it ended, while the slot is ours */
 		for (;;)
 		{
 			Size		nbytes;
 			void	   *data;
-			uint32		len;
-			Size		need;
 
 			if (shm_mq_receive(w->mqh, &nbytes, &data, true) != SHM_MQ_SUCCESS)
 				break;
-			len = (uint32) nbytes;
-			need = w->spill_len + sizeof(len) + len;
-			if (need > cap)
-			{
-				cap = Max(need, Max(cap * 2, 8192));
-				w->spill = w->spill == NULL ?
-					MemoryContextAllocHuge(TopMemoryContext, cap) :
-					repalloc_huge(w->spill, cap);
-			}
-			memcpy(w->spill + w->spill_len, &len, sizeof(len));
-			memcpy(w->spill + w->spill_len + sizeof(len), data, len);
-			w->spill_len = need;
+			pgbg_spill_append(w, data, nbytes);
 		}
 		w->sql = (sql != NULL && strlen(sql) <= MAX_KEPT_SQL) ?
 			MemoryContextStrdup(TopMemoryContext, sql) : NULL;
@@ -81,6 +67,30 @@ spill(PgbgWorker *w)
 	}
 	PG_END_TRY();
 	release_shared_memory(w);
+}
+
+/*
+ * Append one message to w's spill buffer (TopMemoryContext), after what is
+ * there: the order of the queue is kept.
+ */
+void
+pgbg_spill_append(PgbgWorker *w, const void *data, Size nbytes)
+{
+	uint32		len = (uint32) nbytes;
+	Size		need = w->spill_len + sizeof(len) + len;
+
+	if (need > w->spill_cap)
+	{
+		Size		cap = Max(need, Max(w->spill_cap * 2, 8192));
+
+		w->spill = w->spill == NULL ?
+			MemoryContextAllocHuge(TopMemoryContext, cap) :
+			repalloc_huge(w->spill, cap);
+		w->spill_cap = cap;
+	}
+	memcpy(w->spill + w->spill_len, &len, sizeof(len));
+	memcpy(w->spill + w->spill_len + sizeof(len), data, len);
+	w->spill_len = need;
 }
 
 /* Spill every job of the table whose worker has exited. */
@@ -104,8 +114,8 @@ Size
 pgbg_job_memory(const PgbgWorker *w)
 {
 	if (w->seg != NULL)
-		return dsm_segment_map_length(w->seg);
-	return w->spill_len + (w->sql != NULL ? strlen(w->sql) + 1 : 0);
+		return dsm_segment_map_length(w->seg) + w->spill_cap;
+	return w->spill_cap + (w->sql != NULL ? strlen(w->sql) + 1 : 0);
 }
 
 /*
@@ -137,6 +147,7 @@ pgbg_spill_free(PgbgWorker *w)
 	if (w->spill != NULL)
 		pfree(w->spill);
 	w->spill = NULL;
+	w->spill_cap = w->spill_len = w->spill_pos = 0;
 	if (w->seg == NULL && w->sql != NULL)
 		pfree((char *) w->sql);
 	w->sql = NULL;

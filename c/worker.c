@@ -223,6 +223,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	mqh = shm_mq_attach(mq, seg, NULL);
 	MemoryContextSwitchTo(old);
 	pgbg_redirect_output(seg, mqh);
+	pgbg_job_begin(slot, fixed);
 
 	/*
 	 * Without this handler an ERROR would be promoted to FATAL.  Report it
@@ -233,11 +234,21 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	{
 		pgbg_become_launcher(fixed, gucstate, connected);
 		*idle_ms = pgbg_effective_idle_timeout();
-		pgbg_execute_sql_string(sql, fixed->queue_size, fixed->identity.sec_context);
+		PG_TRY();
+		{
+			pgbg_execute_sql_string(sql, fixed->queue_size, fixed->identity.sec_context);
+		}
+		PG_CATCH();
+		{
+			pgbg_job_name_timeout();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		reusable = true;
 	}
 	PG_CATCH();
 	{
+		pgbg_job_failed();
 		recover();
 		/* recovered, as a backend after an ERROR; not from a failed connect */
 		reusable = *connected;
@@ -250,6 +261,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	 * goes now, the rest with reset_session.
 	 */
 	end_visible_session_state();
+	pgbg_job_end();
 
 	/*
 	 * Tell the launcher we are done.  The detach ends the redirection: from
@@ -396,6 +408,7 @@ pg_background_worker_main(Datum main_arg)
 	SpinLockRelease(&slot->mutex);
 	before_shmem_exit(leave_slot, PointerGetDatum(slot));
 	pgbg_identity_init();
+	pgbg_worker_job_init();
 
 	for (;;)
 	{

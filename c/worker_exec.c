@@ -195,6 +195,8 @@ start_xact_command(void)
 	{
 		StartTransactionCommand();
 		xact_started = true;
+		/* a cancel that came during the last commit stops us here */
+		pgbg_job_new_transaction();
 	}
 	pgbg_identity_enter_transaction();
 	/* as enable_statement_timeout: a running one keeps its start */
@@ -349,6 +351,7 @@ pgbg_execute_sql_string(const char *sql, Size queue_size, int sec_context)
 		{
 			if (implicit_block)
 				EndImplicitTransactionBlock();
+			pgbg_job_final_commit();
 			finish_xact_command();
 			pgbg_end_open_transaction_block();
 			EndCommand(&qc, DestRemote, false);

@@ -27,6 +27,16 @@ extern bool pgbg_job_left_worker_reusable(const PgbgFixed *fixed);
 /* worker_output.c */
 extern void pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh);
 extern bool pgbg_output_broken(void);
+extern void pgbg_output_discard(bool discard);
+
+/* worker_job.c */
+extern void pgbg_worker_job_init(void);
+extern void pgbg_job_begin(PgbgPoolSlot *slot, const PgbgFixed *fixed);
+extern void pgbg_job_new_transaction(void);
+extern void pgbg_job_final_commit(void);
+extern void pgbg_job_failed(void);
+extern void pgbg_job_name_timeout(void);
+extern void pgbg_job_end(void);
 
 /* worker_dest.c */
 extern DestReceiver *pgbg_create_row_sender(Portal portal, Size queue_size);

@@ -26,11 +26,16 @@ static int	(*mq_putmessage) (char msgtype, const char *s, size_t len);
 static uint64 sends_begun;
 static uint64 sends_returned;
 
+/* a submitted job (pg_background_submit_v2): only ReadyForQuery is sent */
+static bool discard_output = false;
+
 static int
 counted_putmessage(char msgtype, const char *s, size_t len)
 {
 	int			r;
 
+	if (discard_output && msgtype != 'Z')
+		return 0;
 	sends_begun++;
 	r = mq_putmessage(msgtype, s, len);
 	sends_returned++;
@@ -49,6 +54,13 @@ pgbg_redirect_output(dsm_segment *seg, shm_mq_handle *mqh)
 	mq_putmessage = counted_methods.putmessage;
 	counted_methods.putmessage = counted_putmessage;
 	PqCommMethods = &counted_methods;
+}
+
+/* Send only ReadyForQuery from now on (discard), or everything. */
+void
+pgbg_output_discard(bool discard)
+{
+	discard_output = discard;
 }
 
 /* Whether a send was abandoned by an error: pqmq.c is then unusable. */

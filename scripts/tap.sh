@@ -9,6 +9,7 @@ BINDIR=$(pg_config --bindir)
 work=$(mktemp -d /tmp/pgbg-tap.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r regress/t "$work/t"
+cp -r regress/upgrade "$work/upgrade"   # fixtures of t/008_upgrade.pl (../upgrade)
 run() { if [ "$(id -u)" = 0 ]; then chown -R postgres: "$work"; runuser -u postgres -- "$@"; else "$@"; fi; }
 cd "$work"
 # TESTDIR for 15; 16+ takes the data and log directories from TESTDATADIR/TESTLOGDIR

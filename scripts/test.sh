@@ -40,7 +40,8 @@ destdir() {  # a staged install (packagers) holds both shared objects
     make -s install DESTDIR="$stage" >/dev/null || return 1
     for f in "$(pg_config --pkglibdir)/pg_background.so" "$(pg_config --pkglibdir)/libpg_background_go.so" \
              "$(pg_config --sharedir)/extension/pg_background.control" \
-             "$(pg_config --sharedir)/extension/pg_background--1.0.sql"; do
+             "$(pg_config --sharedir)/extension/pg_background--1.0.sql" \
+             "$(pg_config --sharedir)/extension/pg_background--1.0--1.8.sql"; do
         [ -f "$stage$f" ] || { echo "missing from DESTDIR install: $f"; return 1; }
     done
 }

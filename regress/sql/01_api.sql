@@ -39,7 +39,9 @@ SELECT pg_background_detach(2147483647);
 
 -- NULL and empty arguments
 SELECT pg_background_launch(NULL);
-SELECT pg_background_launch('SELECT 1', NULL);
+-- (a NULL or 0 queue size is pg_background.default_queue_size)
+SELECT * FROM pg_background_result(pg_background_launch('SELECT 1', NULL)) AS (x int);
+SELECT * FROM pg_background_result(pg_background_launch('SELECT 2', 0)) AS (x int);
 SELECT pg_background_launch('');
 SELECT * FROM pg_background_result(NULL) AS (x text);
 SELECT pg_background_detach(NULL);

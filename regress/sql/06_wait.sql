@@ -46,7 +46,8 @@ BEGIN
   FOREACH p IN ARRAY pids LOOP PERFORM pg_terminate_backend(p); END LOOP;
 END $$;
 SELECT pgbg_wait_slots();
--- the same error as psql shows it
+-- the same error as psql shows it (past pg_background.max_workers' 16 jobs)
+SET pg_background.max_workers = 1000;
 CREATE FUNCTION wait_fill_slots() RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE pids int[] := '{}';
 BEGIN
