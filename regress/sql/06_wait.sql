@@ -28,6 +28,8 @@ SELECT pg_terminate_backend(:pid);
 
 -- a worker terminated while we wait: a clear error, not a hang
 SELECT pg_background_launch('SELECT pg_sleep(60)') AS pid \gset
+-- (a new worker attaches to its queue before it connects: wait for that)
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event = ''PgSleep'')', :pid));
 SELECT pg_terminate_backend(:pid);
 SELECT pgbg_try(format('SELECT * FROM pg_background_result(%s) AS (x text)', :pid));
 
