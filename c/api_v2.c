@@ -8,8 +8,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "pg_background.h"
 
@@ -26,14 +28,28 @@ PG_FUNCTION_INFO_V1(pg_background_get_progress_v2);
 /* The longest grace pg_background_cancel_v2_grace gives, as the original's. */
 #define MAX_GRACE_MS	(3600 * 1000)
 
-/* A row of the function's composite result type. */
+/*
+ * A row of the function's composite result type, whose columns must have
+ * the types the values are of (the catalog's type is the extension's, but
+ * never trust a layout for building tuples).
+ */
 static Datum
-composite_result(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+composite_result(FunctionCallInfo fcinfo, Datum *values, bool *nulls,
+				 const Oid *types, int ntypes)
 {
 	TupleDesc	desc;
+	bool		ok;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	ok = get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE &&
+		desc->natts == ntypes;
+	for (int i = 0; ok && i < ntypes; i++)
+		ok = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == types[i];
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("result type of %s does not match the extension's",
+						get_func_name(fcinfo->flinfo->fn_oid))));
 	desc = BlessTupleDesc(desc);
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
@@ -41,12 +57,13 @@ composite_result(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 static Datum
 handle_of(FunctionCallInfo fcinfo, PgbgWorker *w)
 {
+	static const Oid types[] = {INT4OID, INT8OID};
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
 	values[0] = Int32GetDatum(w->pid);
 	values[1] = Int64GetDatum((int64) w->cookie);
-	return composite_result(fcinfo, values, nulls);
+	return composite_result(fcinfo, values, nulls, types, lengthof(types));
 }
 
 Datum
@@ -106,8 +123,24 @@ pg_background_cancel_v2_grace(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("grace period must not be negative")));
-	if (grace_ms > 0 && pgbg_job_wait(w, Min(grace_ms, MAX_GRACE_MS)))
-		PG_RETURN_VOID();		/* it ended in time */
+	if (grace_ms > 0)
+	{
+		bool		ended;
+
+		/* a wait that fails (interrupted, out of memory) cancels too */
+		PG_TRY();
+		{
+			ended = pgbg_job_wait(w, Min(grace_ms, MAX_GRACE_MS));
+		}
+		PG_CATCH();
+		{
+			pgbg_job_request_cancel(w);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (ended)
+			PG_RETURN_VOID();	/* it ended in time */
+	}
 	pgbg_job_request_cancel(w);
 	PG_RETURN_VOID();
 }
@@ -143,6 +176,7 @@ pg_background_wait_v2_timeout(PG_FUNCTION_ARGS)
 Datum
 pg_background_get_progress_v2(PG_FUNCTION_ARGS)
 {
+	static const Oid types[] = {INT4OID, TEXTOID};
 	PgbgWorker *w = pgbg_job_find(fcinfo, "read the progress of");
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -150,7 +184,8 @@ pg_background_get_progress_v2(PG_FUNCTION_ARGS)
 	pgbg_job_refresh(w);
 	if (w->js.progress_pct < 0)
 		PG_RETURN_NULL();
+
 	values[0] = Int32GetDatum(w->js.progress_pct);
 	values[1] = CStringGetTextDatum(w->js.progress_msg);
-	PG_RETURN_DATUM(composite_result(fcinfo, values, nulls));
+	PG_RETURN_DATUM(composite_result(fcinfo, values, nulls, types, lengthof(types)));
 }

@@ -55,7 +55,8 @@ pgbg_job_refresh(PgbgWorker *w)
 		w->js = w->pw->slot->js;
 		SpinLockRelease(&w->pw->slot->mutex);
 	}
-	else if (w->js.status == PGBG_STATUS_RUNNING)
+	if (w->js.status == PGBG_STATUS_RUNNING &&
+		(w->pw == NULL || pgbg_pool_worker_gone(w->pw)))
 	{
 		w->js.status = PGBG_STATUS_FAILED;
 		w->js.ended_at = GetCurrentTimestamp();
@@ -64,7 +65,7 @@ pgbg_job_refresh(PgbgWorker *w)
 	}
 }
 
-/* Is the job still running? */
+/* Is the job still running (its worker has not ended it, nor died)? */
 bool
 pgbg_job_running(PgbgWorker *w)
 {
@@ -205,7 +206,9 @@ pgbg_session_collect(void)
  * Wait up to timeout_ms (-1: no limit) for the job to end, keeping its
  * output for the result.  The wait is pg_background_result's: cancel,
  * statement_timeout, termination, a lost client and a deadlock with the
- * worker (40P01) end it.
+ * worker (40P01) end it; a session that ends meanwhile terminates the
+ * job's worker.  The buffer may exceed pg_background.max_session_memory
+ * by one message and its own growth (it doubles).
  */
 bool
 pgbg_job_wait(PgbgWorker *w, int timeout_ms)
@@ -213,14 +216,29 @@ pgbg_job_wait(PgbgWorker *w, int timeout_ms)
 	TimestampTz deadline = 0;
 	TimestampTz next_check = 0;
 
+	volatile bool ended = false;
+
 	if (timeout_ms >= 0)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
-	for (;;)
+	pgbg_job_set_waiting(w);
+	PG_TRY();
 	{
-		if (drain(w, !w->submitted))
-			return true;
-		if (deadline != 0 && GetCurrentTimestamp() >= deadline)
-			return false;
-		pgbg_wait_for_worker(w->pid, &next_check, deadline);
+		for (;;)
+		{
+			if (drain(w, !w->submitted))
+			{
+				ended = true;
+				break;
+			}
+			if (deadline != 0 && GetCurrentTimestamp() >= deadline)
+				break;
+			pgbg_wait_for_worker(w->pid, &next_check, deadline);
+		}
 	}
+	PG_FINALLY();
+	{
+		pgbg_job_set_waiting(NULL);
+	}
+	PG_END_TRY();
+	return ended;
 }

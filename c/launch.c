@@ -209,8 +209,14 @@ pgbg_launch(FunctionCallInfo fcinfo, bool submit)
 	PgbgIdentity id;
 	Size		guc_len;
 	Size		segsize;
+	uint64		cookie;
 
 	check_launch_args(fcinfo, &sql, &queue_size);
+	/* the job's name in this session (c/api_v2.c), before anything is taken */
+	if (!pg_strong_random(&cookie, sizeof(cookie)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random cookie for a background job")));
 	refuse_restricted_operation();
 	current_identity(&id);
 
@@ -289,7 +295,8 @@ pgbg_launch(FunctionCallInfo fcinfo, bool submit)
 	/* From now on the queue notices the worker's death by itself. */
 	shm_mq_set_handle(mqh, pw->handle);
 
-	return pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size, submit);
+	return pgbg_worker_add(pid, seg, mqh, pw, sql_in_seg, queue_size, submit,
+						   cookie);
 }
 
 Datum

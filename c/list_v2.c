@@ -96,6 +96,25 @@ sql_preview(const char *sql)
 	return PointerGetDatum(cstring_to_text_with_len(sql, len));
 }
 
+/* The result of a set-returning function in materialize mode, empty. */
+static void
+materialize(FunctionCallInfo fcinfo, TupleDesc desc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->setDesc = CreateTupleDescCopy(desc);
+	rsinfo->setResult = tuplestore_begin_heap(false, false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+}
+
 /*
  * One row per job of this session that the current user may name (has
  * the privileges of the launcher's current user).
@@ -115,7 +134,7 @@ pg_background_list_v2(PG_FUNCTION_ARGS)
 				 errmsg("function returning record called in context that cannot accept type record"),
 				 errhint("Call it in FROM with a column definition list, e.g. AS (pid int4, cookie int8, ...).")));
 	check_list_columns(desc);
-	InitMaterializedSRF(fcinfo, 0);
+	materialize(fcinfo, desc);
 	tidy_session();
 	jobs = pgbg_session_jobs();
 	if (jobs == NULL)
@@ -163,8 +182,18 @@ pg_background_stats_v2(PG_FUNCTION_ARGS)
 	int32		active = 0;
 	HTAB	   *jobs;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	static const Oid types[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, FLOAT8OID, INT4OID};
+	bool		ok;
+
+	ok = get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE &&
+		desc->natts == lengthof(types);
+	for (int i = 0; ok && i < desc->natts; i++)
+		ok = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == types[i];
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("result type of pg_background_stats_v2 does not match the extension's")));
 	tidy_session();
 	jobs = pgbg_session_jobs();
 	if (jobs != NULL)
@@ -174,13 +203,10 @@ pg_background_stats_v2(PG_FUNCTION_ARGS)
 
 		hash_seq_init(&status, jobs);
 		while ((w = hash_seq_search(&status)) != NULL)
-		{
-			if (pgbg_job_running(w))
-				active++;
-			else
+			if (!pgbg_job_running(w))
 				pgbg_stats_count_end(w);
-		}
 	}
+	active = pgbg_pool_running_jobs();
 	values[0] = Int64GetDatum(pgbg_stats.launched);
 	values[1] = Int64GetDatum(pgbg_stats.completed);
 	values[2] = Int64GetDatum(pgbg_stats.failed);

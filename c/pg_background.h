@@ -217,6 +217,7 @@ extern bool pgbg_pool_can_reuse(Size queue_size, const PgbgIdentity *identity);
 extern Size pgbg_pool_memory(void);
 extern bool pgbg_pool_release_idle(Size queue_size, const PgbgIdentity *identity);
 extern void pgbg_pool_retire_all(void);
+extern int	pgbg_pool_running_jobs(void);
 typedef enum PgbgJobEnd
 {
 	PGBG_JOB_READ,				/* pg_background_result read all of it */
@@ -237,7 +238,7 @@ extern Datum pgbg_read_result(FunctionCallInfo fcinfo, PgbgWorker *w);
 extern PgbgWorker *pgbg_worker_add(int32 pid, dsm_segment *seg,
 								   shm_mq_handle *mqh, PgbgPoolWorker *pw,
 								   const char *sql, Size queue_size,
-								   bool submitted);
+								   bool submitted, uint64 cookie);
 extern PgbgWorker *pgbg_worker_lookup(int32 pid);
 extern PgbgWorker *pgbg_worker_find(int32 pid, const char *what);
 extern PgbgWorker *pgbg_job_find(FunctionCallInfo fcinfo, const char *what);
@@ -245,6 +246,7 @@ extern HTAB *pgbg_session_jobs(void);
 extern void pgbg_worker_check_pid_free(int32 pid);
 extern void pgbg_worker_forget(PgbgWorker *w);
 extern void pgbg_job_detach(PgbgWorker *w);
+extern void pgbg_job_set_waiting(PgbgWorker *w);
 extern PgbgWorker *pgbg_worker_start_reading(PgbgWorker *w);
 extern void pgbg_worker_end_reading(PgbgWorker *previous);
 extern Size pgbg_session_memory(void);

@@ -341,6 +341,29 @@ pgbg_pool_release_idle(Size queue_size, const PgbgIdentity *identity)
 	return any;
 }
 
+/*
+ * Jobs of ours running now, whether or not the session still names them
+ * (detached, or launched by a rolled-back transaction).
+ */
+int
+pgbg_pool_running_jobs(void)
+{
+	int			running = 0;
+
+	for (PgbgPoolWorker *pw = pool; pw != NULL; pw = pw->next)
+	{
+		bool		busy;
+
+		SpinLockAcquire(&pw->slot->mutex);
+		busy = pw->slot->state == PGBG_POOL_BUSY &&
+			pw->slot->js.status == PGBG_STATUS_RUNNING;
+		SpinLockRelease(&pw->slot->mutex);
+		if (busy && !pgbg_pool_worker_gone(pw))
+			running++;
+	}
+	return running;
+}
+
 /* Every worker of ours leaves once idle (a worker's own session resets). */
 void
 pgbg_pool_retire_all(void)

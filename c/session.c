@@ -44,6 +44,9 @@ static HTAB *workers = NULL;
 /* The worker pg_background_result is reading from, if any. */
 static PgbgWorker *reading_worker = NULL;
 
+/* The job pg_background_wait_v2 (or cancel_v2_grace) waits for, if any. */
+static PgbgWorker *waiting_job = NULL;
+
 static void pgbg_xact_callback(XactEvent event, void *arg);
 static void pgbg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								  SubTransactionId parentSubid, void *arg);
@@ -81,16 +84,10 @@ pgbg_worker_lookup(int32 pid)
 PgbgWorker *
 pgbg_worker_add(int32 pid, dsm_segment *seg, shm_mq_handle *mqh,
 				PgbgPoolWorker *pw, const char *sql, Size queue_size,
-				bool submitted)
+				bool submitted, uint64 cookie)
 {
 	PgbgWorker *w;
 	bool		found;
-	uint64		cookie;
-
-	if (!pg_strong_random(&cookie, sizeof(cookie)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random cookie for a background job")));
 
 	ensure_table();
 	w = hash_search(workers, &pid, HASH_FIND, NULL);
@@ -196,7 +193,9 @@ pgbg_job_find(FunctionCallInfo fcinfo, const char *what)
 	pid = PG_GETARG_INT32(0);
 	cookie = PG_GETARG_INT64(1);
 	w = pgbg_worker_lookup(pid);
-	if (w != NULL && w->cookie != (uint64) cookie)
+	/* rights first: a wrong cookie must not tell whose the pid is */
+	if (w != NULL && has_privs_of_role(GetUserId(), w->current_user_id) &&
+		w->cookie != (uint64) cookie)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cookie mismatch for PID %d", pid),
@@ -216,6 +215,8 @@ pgbg_worker_forget(PgbgWorker *w)
 	pgbg_stats_count_end(w);
 	if (w == reading_worker)
 		reading_worker = NULL;
+	if (w == waiting_job)
+		waiting_job = NULL;
 	/* Queue first: shm_mq_detach touches the segment's memory. */
 	if (w->mqh != NULL)
 		shm_mq_detach(w->mqh);
@@ -238,6 +239,31 @@ terminate_reading_worker(int code, Datum arg)
 {
 	if (reading_worker != NULL && reading_worker->pw != NULL)
 		TerminateBackgroundWorker(reading_worker->pw->handle);
+	if (waiting_job != NULL && waiting_job->pw != NULL)
+		TerminateBackgroundWorker(waiting_job->pw->handle);
+}
+
+static void
+register_exit_callback(void)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		before_shmem_exit(terminate_reading_worker, (Datum) 0);
+		registered = true;
+	}
+}
+
+/*
+ * A wait for w begins (NULL: it ended): a session that ends meanwhile
+ * terminates w's worker, as for a read.
+ */
+void
+pgbg_job_set_waiting(PgbgWorker *w)
+{
+	register_exit_callback();
+	waiting_job = w;
 }
 
 /*
@@ -247,14 +273,9 @@ terminate_reading_worker(int code, Datum arg)
 PgbgWorker *
 pgbg_worker_start_reading(PgbgWorker *w)
 {
-	static bool registered = false;
 	PgbgWorker *previous = reading_worker;
 
-	if (!registered)
-	{
-		before_shmem_exit(terminate_reading_worker, (Datum) 0);
-		registered = true;
-	}
+	register_exit_callback();
 	w->reading = true;
 	w->read_subid = GetCurrentSubTransactionId();
 	reading_worker = w;
@@ -284,18 +305,16 @@ pgbg_session_memory(void)
 	return held;
 }
 
-/* pg_background.max_workers: jobs running, not those waiting to be read */
+/*
+ * pg_background.max_workers: jobs running, not those waiting to be read;
+ * detached ones and those whose launch rolled back included (counted by
+ * their workers).
+ */
 static void
 check_running_jobs(void)
 {
-	HASH_SEQ_STATUS status;
-	PgbgWorker *w;
-	int			running = 0;
+	int			running = pgbg_pool_running_jobs();
 
-	hash_seq_init(&status, workers);
-	while ((w = hash_seq_search(&status)) != NULL)
-		if (pgbg_job_running(w))
-			running++;
 	if (running >= pgbg_max_workers)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -371,6 +390,7 @@ pgbg_session_reset(void)
 		}
 	}
 	pgbg_pool_retire_all();
+	memset(&pgbg_stats, 0, sizeof(pgbg_stats));
 }
 
 /* Forget every entry matching the predicate of an aborting (sub)transaction. */

@@ -90,8 +90,22 @@ job_xact_callback(XactEvent event, void *arg)
 			return;
 		SpinLockAcquire(&job_slot->mutex);
 		job_slot->js.past_commit = false;
+		cancel = job_slot->js.cancel_requested;
 		SpinLockRelease(&job_slot->mutex);
 		past_commit_here = false;
+
+		/*
+		 * A cancel (or timeout) that came during this commit was not
+		 * signalled: raise it now.  Interrupts are held until the commit is
+		 * done, so it strikes at the job's next interrupt check, also when
+		 * a statement (VACUUM, a procedure's COMMIT) starts the next
+		 * transaction itself.
+		 */
+		if (cancel || timed_out)
+		{
+			QueryCancelPending = true;
+			InterruptPending = true;
+		}
 		return;
 	}
 	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
@@ -126,6 +140,15 @@ pgbg_job_begin(PgbgPoolSlot *slot, const PgbgFixed *fixed)
 	final_commit = false;
 	job_timeout_ms = fixed->worker_timeout_ms;
 	pgbg_output_discard(fixed->discard_output);
+}
+
+/*
+ * The job's SQL begins (the worker is connected and is the launcher):
+ * worker_timeout runs from here, so that it always names itself.
+ */
+void
+pgbg_job_start_timer(void)
+{
 	if (job_timeout_ms > 0)
 		enable_timeout_after(job_timeout_id, job_timeout_ms);
 }
@@ -155,10 +178,22 @@ pgbg_job_final_commit(void)
 	final_commit = true;
 }
 
+/* Copy a string in the database encoding, cut at a character boundary. */
+static void
+copy_clipped(char *dst, const char *src, int size)
+{
+	int			len = strlen(src);
+
+	if (len > size - 1)
+		len = pg_mbcliplen(src, len, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /*
  * Inside PG_CATCH, before recovery: remember how the job failed.  A query
- * cancel is the session's cancel, or the worker_timeout, when one of those
- * asked for it; any other error (statement_timeout too) is a failure.
+ * cancel (57014) while the session's cancel or the worker_timeout is
+ * pending is theirs; any other error is a failure.
  */
 void
 pgbg_job_failed(void)
@@ -166,6 +201,7 @@ pgbg_job_failed(void)
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	ErrorData  *edata = CopyErrorData();
 	PgbgJobStatus status = PGBG_STATUS_FAILED;
+	char		error[PGBG_JOB_ERROR_LEN];
 
 	MemoryContextSwitchTo(old);
 	if (job_slot == NULL)
@@ -181,9 +217,11 @@ pgbg_job_failed(void)
 		else if (timed_out)
 			status = PGBG_STATUS_TIMED_OUT;
 	}
+	SpinLockRelease(&job_slot->mutex);
+	copy_clipped(error, edata->message ? edata->message : "", sizeof(error));
+	SpinLockAcquire(&job_slot->mutex);
 	job_slot->js.status = status;
-	strlcpy(job_slot->js.error, edata->message ? edata->message : "",
-			sizeof(job_slot->js.error));
+	memcpy(job_slot->js.error, error, sizeof(error));
 	SpinLockRelease(&job_slot->mutex);
 	FreeErrorData(edata);
 }
@@ -198,10 +236,13 @@ pgbg_job_name_timeout(void)
 	ErrorData  *edata;
 	bool		cancel;
 
+	MemoryContext old;
+
 	if (!timed_out || job_slot == NULL)
 		return;
-	MemoryContextSwitchTo(TopMemoryContext);
+	old = MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
+	MemoryContextSwitchTo(old);
 	SpinLockAcquire(&job_slot->mutex);
 	cancel = job_slot->js.cancel_requested;
 	SpinLockRelease(&job_slot->mutex);
@@ -257,17 +298,8 @@ pg_background_progress(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("progress percentage must not be null")));
 	pct = Max(0, Min(100, PG_GETARG_INT32(0)));
-	msg[0] = '\0';
-	if (!PG_ARGISNULL(1))
-	{
-		text	   *t = PG_GETARG_TEXT_PP(1);
-		int			len = VARSIZE_ANY_EXHDR(t);
-
-		if (len > PGBG_PROGRESS_MSG_LEN - 1)
-			len = pg_mbcliplen(VARDATA_ANY(t), len, PGBG_PROGRESS_MSG_LEN - 1);
-		memcpy(msg, VARDATA_ANY(t), len);
-		msg[len] = '\0';
-	}
+	copy_clipped(msg, PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+				 sizeof(msg));
 	SpinLockAcquire(&job_slot->mutex);
 	job_slot->js.progress_pct = pct;
 	memcpy(job_slot->js.progress_msg, msg, sizeof(msg));

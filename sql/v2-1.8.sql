@@ -22,14 +22,26 @@ DECLARE
                               'workers_active pg_catalog.int4, avg_execution_ms pg_catalog.float8, '
                               'max_workers pg_catalog.int4'],
       ['pg_background_progress', 'progress_pct pg_catalog.int4, progress_msg pg_catalog.text']];
+    t oid;
 BEGIN
     -- the extension's schema is first on the search_path here
     FOR i IN 1 .. array_length(defs, 1) LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type
-                       WHERE typname = defs[i][1]
-                         AND typnamespace = pg_catalog.current_schema()::pg_catalog.regnamespace) THEN
+        SELECT oid INTO t FROM pg_catalog.pg_type
+         WHERE typname = defs[i][1]
+           AND typnamespace = pg_catalog.current_schema()::pg_catalog.regnamespace;
+        IF t IS NULL THEN
             EXECUTE pg_catalog.format('CREATE TYPE %I.%I AS (%s)',
                                       pg_catalog.current_schema(), defs[i][1], defs[i][2]);
+        -- kept only if it is ours (an earlier version's): never adopt a
+        -- type someone else created, whose layout and owner we do not know
+        ELSIF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e
+                                 ON e.oid = d.refobjid AND e.extname = 'pg_background'
+                           WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                             AND d.objid = t AND d.deptype = 'e') THEN
+            RAISE EXCEPTION 'type %.% already exists and is not a member of extension "pg_background"',
+                            pg_catalog.current_schema(), defs[i][1]
+                  USING ERRCODE = 'duplicate_object',
+                        HINT = 'Drop or rename it, or install the extension into another schema.';
         END IF;
     END LOOP;
 END
@@ -121,7 +133,7 @@ CREATE OR REPLACE FUNCTION grant_pg_background_privileges(role_name pg_catalog.t
                                  print_commands pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
     ext_schema text;
@@ -174,7 +186,7 @@ CREATE OR REPLACE FUNCTION revoke_pg_background_privileges(role_name pg_catalog.
                                  print_commands pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
     ext_schema text;
@@ -227,7 +239,7 @@ $function$;
 CREATE OR REPLACE FUNCTION pg_background_drop_executor_role()
 RETURNS pg_catalog.void
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog
+SET search_path = pg_catalog, pg_temp
 AS $function$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role') THEN

@@ -138,6 +138,25 @@ SELECT x FROM v2t WHERE x = 5;
 SELECT pg_background_submit_v2('SELECT 1/0') IS NOT NULL AS submitted;
 CALL pgbg_wait('(SELECT count(*) FROM v2_list()) = 0');
 
+-- an error message longer than last_error keeps is cut at a character
+SELECT (h).pid AS p, (h).cookie AS c FROM
+  (SELECT pg_background_launch_v2($q$DO $d$ BEGIN RAISE EXCEPTION '%', repeat('é', 200); END $d$$q$) h) s \gset
+SELECT pg_background_wait_v2(:p, :c);
+SELECT octet_length(last_error), convert_to(last_error, 'UTF8') IS NOT NULL AS valid FROM v2_list();
+SELECT pg_background_detach_v2(:p, :c);
+-- max_workers counts jobs detached while they run
+SET pg_background.max_workers = 1;
+SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(0.5)') h) s;
+SELECT v2_try('SELECT pg_background_launch_v2(''SELECT 1'')');
+SELECT workers_active FROM pg_background_stats_v2();
+CALL pgbg_wait('(SELECT workers_active FROM pg_background_stats_v2()) = 0');
+RESET pg_background.max_workers;
+-- a reused worker's statistics start from zero (a fresh backend's)
+SELECT * FROM pg_background_result(pg_background_launch(
+  $$SELECT * FROM pg_background_result(pg_background_launch('SELECT 1')) AS (x int)$$)) AS (x int);
+SELECT * FROM pg_background_result(pg_background_launch(
+  'SELECT workers_launched FROM pg_background_stats_v2()')) AS (n int8);
+
 -- list after success, error and cancel; one row per job
 SELECT pg_background_launch_v2('SELECT 1') AS ok, pg_background_launch_v2('SELECT 1/0') AS err,
        pg_background_launch_v2('SELECT pg_sleep(60)') AS slow \gset

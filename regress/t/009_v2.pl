@@ -6,9 +6,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('v2');
-$node->init;
+$node->init(allows_streaming => 1);    # max_wal_senders > 0: a commit may wait for a synchronous standby
 $node->append_conf('postgresql.conf', "max_worker_processes = 16\n");
 $node->start;
 $node->safe_psql('postgres', q{
@@ -103,6 +104,90 @@ like($out, qr/^rows\|300$/m, 'every submitted job ran');
 like($out, qr/^listed\|0$/m, 'no submitted job stays in the session');
 like($out, qr/^stats\|300\|300$/m, 'each counted as completed');
 like($out, qr/^workers\|t$/m, 'at most max_workers workers');
+
+# A cancel that comes while a commit inside a statement is under way (here
+# a procedure's COMMIT, held by synchronous replication to a standby that
+# does not exist) strikes right after that commit, not at the job's next
+# commit: the procedure reports no progress after its COMMIT.
+$node->safe_psql('postgres', q{
+  CREATE TABLE c (i int);
+  CREATE PROCEDURE p() LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO c VALUES (1);
+    COMMIT;
+    PERFORM pg_background_progress(77, 'after the commit');
+    PERFORM pg_sleep(60);
+    INSERT INTO c VALUES (2);
+    COMMIT;
+  END $$;
+  ALTER SYSTEM SET synchronous_standby_names = 'nobody';
+  SELECT pg_reload_conf();
+});
+# the postmaster has reloaded: a new session's worker starts with it
+$node->poll_query_until('postgres', q{SELECT current_setting('synchronous_standby_names') = 'nobody'})
+	or die 'synchronous_standby_names not reloaded';
+$out = $node->safe_psql('postgres', q{
+  SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('CALL p()') h) s \gset
+  DO $$
+  BEGIN
+    FOR i IN 1..6000 LOOP
+      EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pg_background' AND wait_event = 'SyncRep');
+      PERFORM pg_sleep(0.01);
+      PERFORM pg_stat_clear_snapshot();
+    END LOOP;
+  END $$;
+  SELECT pg_background_cancel_v2(:p, :c);
+  ALTER SYSTEM RESET synchronous_standby_names;
+  SELECT pg_reload_conf();
+  SET statement_timeout = '50s';
+  SELECT pg_background_wait_v2(:p, :c);
+  SELECT 'progress', coalesce((pg_background_get_progress_v2(:p, :c)).progress_pct, -1);
+  SELECT 'state', state FROM pg_background_list_v2() AS (pid int4, cookie int8, launched_at timestamptz,
+    user_id oid, queue_size int4, state text, sql_preview text, last_error text, consumed bool);
+  SELECT 'rows', string_agg(i::text, ',') FROM c;
+});
+like($out, qr/^progress\|-1$/m, 'a cancel during a COMMIT inside the job strikes right after it');
+like($out, qr/^state\|canceled$/m, 'the job ends canceled');
+like($out, qr/^rows\|1$/m, 'what committed before the cancel stays, nothing after');
+
+# A session that ends while it waits for a job terminates the job, as
+# while it reads the job's result.
+{
+	my ($o, $e) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAt', '-d', $node->connstr('postgres'), '-c',
+		  q{SELECT pg_background_wait_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2(
+		      'SELECT pg_sleep(30); INSERT INTO c VALUES (3)') h) s} ],
+		'>', \$o, '2>', \$e);
+	ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_background' AND query LIKE 'SELECT pg_sleep(30)%'"),
+		'job running');
+	$node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	  WHERE backend_type = 'client backend' AND query LIKE '%pg_background_wait_v2%' AND pid <> pg_backend_pid()});
+	$h->finish;
+	ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'"),
+		'the job waited for is terminated with its session');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM c WHERE i = 3'), '0', 'and did not commit');
+}
+
+# A type of the extension's name that someone else created first is never
+# taken for the extension's (its layout and owner are not ours).
+$node->safe_psql('postgres', q{
+  CREATE DATABASE squat;
+  CREATE ROLE mallory;
+});
+$node->safe_psql('squat', q{
+  GRANT CREATE ON SCHEMA public TO mallory;
+  SET ROLE mallory;
+  CREATE TYPE public.pg_background_handle AS (pid int4, cookie text);
+});
+my ($rc, $so, $se) = $node->psql('squat', 'CREATE EXTENSION pg_background');
+isnt($rc, 0, 'CREATE EXTENSION refuses a type someone else created');
+like($se, qr/type public\.pg_background_handle already exists and is not a member of extension "pg_background"/,
+	'and says which');
+is($node->safe_psql('squat', q{SELECT count(*) FROM pg_extension WHERE extname = 'pg_background'}), '0',
+	'nothing installed');
 
 unlike(slurp_file($node->logfile), qr/terminated by signal|PANIC|TRAP/, 'no crash in the server log');
 $node->stop;
