@@ -126,14 +126,15 @@ END
 $role$;
 
 -- Grant (revoke) the whole API to (from) a role.  SECURITY DEFINER with a
--- pinned search_path; the extension's schema is looked up at call time, so
+-- pinned search_path (as the original's; pg_temp is still searched first
+-- for relations, so every catalog table is qualified); the extension's schema is looked up at call time, so
 -- they work after ALTER EXTENSION ... SET SCHEMA.  A failure is reported as
 -- a NOTICE and false, as in the original extension.
 CREATE OR REPLACE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
                                  print_commands pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog
 AS $function$
 DECLARE
     ext_schema text;
@@ -145,7 +146,7 @@ BEGIN
         RETURN false;
     END IF;
     SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
     FOR obj IN
         VALUES ('FUNCTION', 'pg_background_launch(pg_catalog.text, pg_catalog.int4)'),
@@ -186,7 +187,7 @@ CREATE OR REPLACE FUNCTION revoke_pg_background_privileges(role_name pg_catalog.
                                  print_commands pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog
 AS $function$
 DECLARE
     ext_schema text;
@@ -198,7 +199,7 @@ BEGIN
         RETURN false;
     END IF;
     SELECT n.nspname INTO ext_schema
-      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'pg_background';
     FOR obj IN
         VALUES ('FUNCTION', 'pg_background_launch(pg_catalog.text, pg_catalog.int4)'),
@@ -239,10 +240,10 @@ $function$;
 CREATE OR REPLACE FUNCTION pg_background_drop_executor_role()
 RETURNS pg_catalog.void
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+SET search_path = pg_catalog
 AS $function$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackground_role') THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgbackground_role') THEN
         DROP ROLE pgbackground_role;
     END IF;
 END

@@ -242,6 +242,13 @@ SELECT revoke_pg_background_privileges('v2_grantee');
 SELECT count(*) FILTER (WHERE has_function_privilege('v2_grantee', p.oid, 'EXECUTE')) AS granted
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_background';
+-- a caller's temporary tables do not stand in for the catalog
+CREATE TEMP TABLE pg_extension (oid oid, extname name, extnamespace oid);
+INSERT INTO pg_extension VALUES (0, 'pg_background', 'pg_toast'::regnamespace);
+SELECT grant_pg_background_privileges('v2_grantee');
+SELECT has_function_privilege('v2_grantee', 'public.pg_background_launch_v2(text, int4)', 'EXECUTE');
+SELECT revoke_pg_background_privileges('v2_grantee');
+DROP TABLE pg_temp.pg_extension;
 SELECT grant_pg_background_privileges('no_such_role');
 SELECT grant_pg_background_privileges(NULL);
 SET ROLE v2_user;
