@@ -234,17 +234,7 @@ run_job(dsm_handle job, PgbgPoolSlot *slot, bool *connected, int *idle_ms)
 	{
 		pgbg_become_launcher(fixed, gucstate, connected);
 		*idle_ms = pgbg_effective_idle_timeout();
-		pgbg_job_start_timer();
-		PG_TRY();
-		{
-			pgbg_execute_sql_string(sql, fixed->queue_size, fixed->identity.sec_context);
-		}
-		PG_CATCH();
-		{
-			pgbg_job_name_timeout();
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		pgbg_job_execute(sql, fixed);
 		reusable = true;
 	}
 	PG_CATCH();

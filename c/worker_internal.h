@@ -32,11 +32,10 @@ extern void pgbg_output_discard(bool discard);
 /* worker_job.c */
 extern void pgbg_worker_job_init(void);
 extern void pgbg_job_begin(PgbgPoolSlot *slot, const PgbgFixed *fixed);
-extern void pgbg_job_start_timer(void);
 extern void pgbg_job_new_transaction(void);
 extern void pgbg_job_final_commit(void);
 extern void pgbg_job_failed(void);
-extern void pgbg_job_name_timeout(void);
+extern void pgbg_job_execute(const char *sql, const PgbgFixed *fixed);
 extern void pgbg_job_end(void);
 
 /* worker_dest.c */

@@ -142,16 +142,6 @@ pgbg_job_begin(PgbgPoolSlot *slot, const PgbgFixed *fixed)
 	pgbg_output_discard(fixed->discard_output);
 }
 
-/*
- * The job's SQL begins (the worker is connected and is the launcher):
- * worker_timeout runs from here, so that it always names itself.
- */
-void
-pgbg_job_start_timer(void)
-{
-	if (job_timeout_ms > 0)
-		enable_timeout_after(job_timeout_id, job_timeout_ms);
-}
 
 /*
  * The job begins a transaction: a cancel (or timeout) that came during the
@@ -230,8 +220,8 @@ pgbg_job_failed(void)
  * Inside PG_CATCH around the job's SQL: a cancel the worker_timeout caused
  * is reported as the timeout (ProcessInterrupts would say "user request").
  */
-void
-pgbg_job_name_timeout(void)
+static void
+name_timeout(void)
 {
 	ErrorData  *edata;
 	bool		cancel;
@@ -253,6 +243,27 @@ pgbg_job_name_timeout(void)
 		raise_canceled(true);
 	}
 	FreeErrorData(edata);
+}
+
+/*
+ * Run the job's SQL (the worker is connected and is the launcher), with
+ * worker_timeout running from here, so that it always names itself.
+ */
+void
+pgbg_job_execute(const char *sql, const PgbgFixed *fixed)
+{
+	if (job_timeout_ms > 0)
+		enable_timeout_after(job_timeout_id, job_timeout_ms);
+	PG_TRY();
+	{
+		pgbg_execute_sql_string(sql, fixed->queue_size, fixed->identity.sec_context);
+	}
+	PG_CATCH();
+	{
+		name_timeout();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /*
