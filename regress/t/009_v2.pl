@@ -10,12 +10,20 @@ use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('v2');
 $node->init(allows_streaming => 1);    # max_wal_senders > 0: a commit may wait for a synchronous standby
-$node->append_conf('postgresql.conf', "max_worker_processes = 16\n");
+$node->append_conf('postgresql.conf', "max_worker_processes = 16\n"
+	. "pg_background.default_queue_size = '32kB'\npg_background.max_workers = 12\n");
 $node->start;
 $node->safe_psql('postgres', q{
   CREATE EXTENSION pg_background;
   CREATE TABLE t (i int PRIMARY KEY);
 });
+
+# The v2 settings from postgresql.conf, shown once the library is loaded.
+is($node->safe_psql('postgres', q{
+  SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT 1') h) s;
+  SHOW pg_background.default_queue_size;
+  SHOW pg_background.max_workers;
+  SHOW pg_background.worker_timeout}), "\n32kB\n12\n0", 'settings from postgresql.conf');
 
 # NOTIFY: a canceled job's is never delivered, a committed one's is, also
 # when the cancel comes after the commit.  psql prints what arrives.
