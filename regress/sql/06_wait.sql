@@ -33,7 +33,9 @@ CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND
 SELECT pg_terminate_backend(:pid);
 SELECT pgbg_try(format('SELECT * FROM pg_background_result(%s) AS (x text)', :pid));
 
--- out of worker slots: a clear error naming the setting
+-- out of worker slots: a clear error naming the setting (past
+-- pg_background.max_workers' 16 jobs)
+SET pg_background.max_workers = 1000;
 DO $$
 DECLARE pids int[] := '{}'; p int;
 BEGIN
@@ -45,11 +47,19 @@ BEGIN
   EXCEPTION WHEN insufficient_resources THEN
     RAISE NOTICE 'out of slots after some launches: %', cardinality(pids) > 0;
   END;
-  FOREACH p IN ARRAY pids LOOP PERFORM pg_terminate_backend(p); END LOOP;
+  -- a new worker attaches to its queue before it connects: terminate each
+  -- once it is a backend
+  FOREACH p IN ARRAY pids LOOP
+    FOR i IN 1..3000 LOOP
+      PERFORM pg_stat_clear_snapshot();
+      EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = p);
+      PERFORM pg_sleep(0.01);
+    END LOOP;
+    PERFORM pg_terminate_backend(p);
+  END LOOP;
 END $$;
 SELECT pgbg_wait_slots();
--- the same error as psql shows it (past pg_background.max_workers' 16 jobs)
-SET pg_background.max_workers = 1000;
+-- the same error as psql shows it
 CREATE FUNCTION wait_fill_slots() RETURNS int[] LANGUAGE plpgsql AS $$
 DECLARE pids int[] := '{}';
 BEGIN
