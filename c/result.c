@@ -65,6 +65,7 @@ typedef struct ResultReader
 
 	/* Go's output arrays, reused message after message */
 	PgbgParseOut out;
+	bool		out_kept;		/* they are kept_out's (see take_out) */
 	Datum	   *values;
 	bool	   *isnull;
 
@@ -88,6 +89,65 @@ protocol_error(ResultReader *r, const char *what)
 			(errcode(ERRCODE_PROTOCOL_VIOLATION),
 			 errmsg("invalid message from background worker with PID %d: %s",
 					r->pid, what)));
+}
+
+/*
+ * The parse arrays (about 0.6 MB) of the outermost read, kept from one call
+ * to the next in TopMemoryContext: allocating and freeing them per call made
+ * glibc map and unmap (or grow and trim) that memory every call, a third of
+ * a short job's launcher time.  A nested read (user code inside a read)
+ * makes its own; arrays grown past KEPT_OUT_MAX are not kept.
+ */
+#define KEPT_OUT_MAX		((Size) 8 * 1024 * 1024)
+static PgbgParseOut kept_out;
+static bool kept_out_ready = false;
+static bool kept_out_busy = false;
+
+static void init_out(PgbgParseOut *out);
+
+static void
+take_out(ResultReader *r)
+{
+	if (kept_out_busy)
+	{
+		take_out(r);		/* in the call's context */
+		return;
+	}
+	if (!kept_out_ready)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		init_out(&kept_out);
+		MemoryContextSwitchTo(old);
+		kept_out_ready = true;
+	}
+	r->out = kept_out;
+	r->out_kept = true;
+	kept_out_busy = true;
+}
+
+/* The read is over (or failed): keep its arrays, as grown, for the next. */
+static void
+give_back_out(ResultReader *r)
+{
+	PgbgParseOut *out = &r->out;
+
+	if (!r->out_kept)
+		return;
+	r->out_kept = false;
+	kept_out_busy = false;
+	if ((Size) out->text_cap + (Size) out->spans_cap * (sizeof(PgbgSpan) + sizeof(uint64_t)) +
+		(Size) out->events_cap * sizeof(PgbgEvent) > KEPT_OUT_MAX)
+	{
+		pfree(out->events);
+		pfree(out->spans);
+		pfree(out->datums);
+		pfree(out->cols);
+		pfree(out->text);
+		kept_out_ready = false;
+		return;
+	}
+	kept_out = *out;
 }
 
 static void
@@ -477,7 +537,7 @@ read_result(ResultReader *r, TupleDesc desc, ReturnSetInfo *rsinfo,
 	r->store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
 									 false, work_mem);
 	MemoryContextSwitchTo(old);
-	init_out(&r->out);
+	take_out(r);
 	r->values = palloc(sizeof(Datum) * Max(r->desc->natts, 1));
 	r->isnull = palloc(sizeof(bool) * Max(r->desc->natts, 1));
 
@@ -545,11 +605,13 @@ pgbg_read_result(FunctionCallInfo fcinfo, PgbgWorker *w)
 	}
 	PG_CATCH();
 	{
+		give_back_out(&r);
 		pgbg_worker_forget(r.w);
 		pgbg_worker_end_reading(interrupted);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	give_back_out(&r);
 
 	/* Read once: the worker is done, and so is the session with it. */
 	r.w->read = true;
