@@ -110,7 +110,7 @@ take_out(ResultReader *r)
 {
 	if (kept_out_busy)
 	{
-		take_out(r);		/* in the call's context */
+		init_out(&r->out);		/* in the call's context */
 		return;
 	}
 	if (!kept_out_ready)
