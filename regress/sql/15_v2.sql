@@ -17,14 +17,13 @@ EXCEPTION WHEN query_canceled OR others THEN
   RETURN format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '(PID|worker) -?\d+', '\1 N', 'g'));
 END $$;
 
--- launch, read once; the handle is a pg_background_handle
-SELECT pg_typeof(h), pg_background_detach_v2((h).pid, (h).cookie)
-  FROM (SELECT pg_background_launch_v2('SELECT 1') h) s;
-SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT 1') h) s;
+-- launch, read once (the session's first and only worker so far)
 SELECT (h).pid AS p1, (h).cookie AS c1 FROM (SELECT pg_background_launch_v2('SELECT 6 * 7') h) s \gset
 SELECT * FROM pg_background_result_v2(:p1, :c1) AS (x int);
 -- a read job's handle is refused, also once its pid runs a newer job
 SELECT v2_try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x int)', :p1, :c1));
+-- (once the worker is idle again: then the next launch is its)
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :p1));
 SELECT (h).pid AS p2, (h).cookie AS c2 FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(0.2), 7') h) s \gset
 SELECT :p1 = :p2 AS same_worker, :c1 <> :c2 AS new_cookie;
 SELECT v2_try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (s text, x int)', :p2, :c1));
@@ -35,6 +34,10 @@ SELECT v2_try(format('SELECT pg_background_get_progress_v2(%s, %s)', :p2, :c1));
 -- ... and consumed nothing: the newer job is intact
 SELECT x FROM pg_background_result_v2(:p2, :c2) AS (s text, x int);
 SELECT v2_try('SELECT * FROM pg_background_result_v2(1, 1) AS (x int)');
+-- the handle is a pg_background_handle
+SELECT pg_typeof(h), pg_background_detach_v2((h).pid, (h).cookie)
+  FROM (SELECT pg_background_launch_v2('SELECT 1') h) s;
+SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT 1') h) s;
 
 -- arguments
 SELECT v2_try('SELECT pg_background_launch_v2(NULL)');
@@ -93,10 +96,8 @@ SELECT pg_background_wait_v2(:p, :c);
 SELECT state, last_error FROM v2_list();
 SELECT v2_try(format('SELECT * FROM pg_background_result_v2(%s, %s) AS (x text)', :p, :c));
 SELECT count(*) AS rows_committed FROM v2t;
--- the worker is reused afterwards
-SELECT (h).pid AS pn, (h).cookie AS cn FROM (SELECT pg_background_launch_v2('SELECT 1') h) s \gset
-SELECT :pn = :p AS reused;
-SELECT * FROM pg_background_result_v2(:pn, :cn) AS (x int);
+-- the worker is reusable afterwards: it goes idle instead of exiting
+CALL pgbg_wait(format('EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND state = ''idle'')', :p));
 -- cancel after the commit changes nothing
 SELECT (h).pid AS p, (h).cookie AS c FROM
   (SELECT pg_background_launch_v2($$INSERT INTO v2t VALUES (2); NOTIFY v2chan, 'committed'$$) h) s \gset
