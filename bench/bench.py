@@ -16,9 +16,11 @@ import argparse, csv, glob, os, re, shutil, statistics, subprocess, sys, tempfil
 import chart
 
 def psql(sql, db=None):
-    cmd = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    # on stdin: a string of 1e6 statements is far longer than one argument may be
+    cmd = ["psql", "-XAtq", "-v", "ON_ERROR_STOP=1"]
     if db: cmd += ["-d", db]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+    if not sql.rstrip().endswith(";"): sql += ";"
+    return subprocess.run(cmd, input=sql + "\n", check=True, capture_output=True, text=True).stdout.strip()
 
 def connstr():
     return "host=%s port=%s user=%s dbname=%s" % (
