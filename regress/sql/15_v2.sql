@@ -69,7 +69,7 @@ SELECT pg_background_wait_v2(:p, :c);
 SELECT state FROM v2_list();
 SELECT count(*), sum(g) FROM pg_background_result_v2(:p, :c) AS (g int);
 -- with a timeout: false while it runs, true once it has ended
-SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(0.5)') h) s \gset
+SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(2)') h) s \gset
 SELECT pg_background_wait_v2_timeout(:p, :c, 50);
 SELECT state FROM v2_list();
 SELECT pg_background_wait_v2_timeout(:p, :c, 60000);
@@ -147,7 +147,7 @@ SELECT octet_length(last_error), convert_to(last_error, 'UTF8') IS NOT NULL AS v
 SELECT pg_background_detach_v2(:p, :c);
 -- max_workers counts jobs detached while they run
 SET pg_background.max_workers = 1;
-SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(0.5)') h) s;
+SELECT pg_background_detach_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(2)') h) s;
 SELECT v2_try('SELECT pg_background_launch_v2(''SELECT 1'')');
 SELECT workers_active FROM pg_background_stats_v2();
 CALL pgbg_wait('(SELECT workers_active FROM pg_background_stats_v2()) = 0');
@@ -197,7 +197,7 @@ SELECT * FROM pg_background_result(pg_background_launch($$SELECT pg_background_p
 
 -- max_workers counts running jobs, not ended ones waiting to be read
 SET pg_background.max_workers = 1;
-SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(0.3)') h) s \gset
+SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(2)') h) s \gset
 SELECT v2_try('SELECT pg_background_launch_v2(''SELECT 2'')');
 SELECT pg_background_wait_v2(:p, :c);
 SELECT pg_background_launch_v2('SELECT 2') AS h \gset
