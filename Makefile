@@ -15,9 +15,10 @@ OBJS = c/settings.o c/launch.o c/slots.o c/session.o c/spill.o c/pool.o \
 
 EXTENSION = pg_background
 DATA = pg_background--1.0.sql
-# Update scripts to 1.8: sql/from-VERSION.sql (what that version has that
-# 1.8 has not) followed by the common, idempotent body sql/v2-1.8.sql.
-# 1.0 is ours; 1.4-1.7 are the original extension's.
+# Update scripts to 1.8: sql/guard.sql, then sql/from-VERSION.sql where
+# that version has objects of its own that 1.8 has not, then the common,
+# idempotent body sql/v2-1.8.sql.  1.0 is ours; 1.4-1.7 are the original
+# extension's.
 UPDATE_FROM = 1.0 1.4 1.5 1.6 1.7
 DATA_built = $(foreach v,$(UPDATE_FROM),pg_background--$(v)--1.8.sql)
 
@@ -74,8 +75,11 @@ gotest:
 
 .PHONY: install-golib uninstall-golib regress-outdir gotest
 
-pg_background--%--1.8.sql: sql/from-%.sql sql/v2-1.8.sql
-	cat $^ > $@
+define update_script
+pg_background--$(1)--1.8.sql: sql/guard.sql $(wildcard sql/from-$(1).sql) sql/v2-1.8.sql
+	cat $$^ > $$@
+endef
+$(foreach v,$(UPDATE_FROM),$(eval $(call update_script,$(v))))
 
 # The release tarball (PGXN, and the Debian/RPM sources): git archive of
 # HEAD (without debian/ and .ci/, see .gitattributes) plus the vendored Go

@@ -1,12 +1,7 @@
--- pg_background 1.5 (the original extension's 1.4--1.5) -> 1.8.  What 1.5
--- has that 1.8 has not, or that sql/v2-1.8.sql cannot turn into 1.8 by
--- CREATE OR REPLACE, goes first.  Never pg_background_handle: a user's
--- table may hold handles.
--- complain if script is sourced in psql, rather than via ALTER EXTENSION
-\echo Use "ALTER EXTENSION pg_background UPDATE" to load this file. \quit
-
--- A 1.4 reached from the short-lived 1.1 still had this; 1.8 has not.
-DROP FUNCTION IF EXISTS pg_background_discard_result(pg_catalog.int4);
+-- pg_background 1.5 (the original extension's 1.4--1.5) -> 1.8: what 1.5
+-- has that 1.8 has not, before sql/v2-1.8.sql (which handles what every
+-- earlier version shares).  Never pg_background_handle: a user's table
+-- may hold handles.
 
 -- The 1.5 API that 1.8 has not: status, the v1 cancel, and the cancel and
 -- wait with a third argument (1.8's cancel_v2 and wait_v2 take two and
@@ -48,19 +43,3 @@ BEGIN
     END LOOP;
 END
 $types$;
-
--- The v1 functions as a fresh install has them: not STRICT, and the
--- module named as in our control file.  pg_background_launch is replaced
--- by sql/v2-1.8.sql.
-CREATE OR REPLACE FUNCTION pg_background_result(pid pg_catalog.int4)
-RETURNS SETOF pg_catalog.record
-AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-
-CREATE OR REPLACE FUNCTION pg_background_detach(pid pg_catalog.int4)
-RETURNS pg_catalog.void
-AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-
--- The privilege helpers of 1.5 name their first parameter user_name, 1.8's
--- role_name: CREATE OR REPLACE cannot rename a parameter.
-DROP FUNCTION IF EXISTS grant_pg_background_privileges(pg_catalog.text, pg_catalog.bool);
-DROP FUNCTION IF EXISTS revoke_pg_background_privileges(pg_catalog.text, pg_catalog.bool);

@@ -1,14 +1,31 @@
 -- sql/v2-1.8.sql: the body of every update script to 1.8 (the Makefile
--- puts sql/from-VERSION.sql before it): the v2 API, object for object as in
--- the original extension's 1.8.  Idempotent, so that it completes any
--- earlier version's object set: CREATE OR REPLACE for functions, types
--- only where missing (a user's table may already hold handles).
+-- puts sql/guard.sql and, for a version with objects of its own that 1.8
+-- has not, sql/from-VERSION.sql before it): the v2 API, object for object
+-- as in the original extension's 1.8.  Idempotent, so that it completes
+-- any earlier version's object set (our 1.0, the original's 1.4-1.7):
+-- CREATE OR REPLACE for functions, types only where missing (a user's
+-- table may already hold handles; never dropped).
 
--- v1: a queue_size of 0 (now the default) or NULL means
--- pg_background.default_queue_size.
+-- A 1.4 of the original reached from its short-lived 1.1 still has this
+-- (no script of the original ever dropped it), and so has what was
+-- updated from it; 1.8 has not.
+DROP FUNCTION IF EXISTS pg_background_discard_result(pg_catalog.int4);
+
+-- v1 as a fresh install has it: not STRICT, the module named as in our
+-- control file (the original's say '$libdir/pg_background', which
+-- dynamic_library_path cannot relocate), and a queue_size of 0 (now the
+-- default) or NULL meaning pg_background.default_queue_size.
 CREATE OR REPLACE FUNCTION pg_background_launch(sql pg_catalog.text,
                                                 queue_size pg_catalog.int4 DEFAULT 0)
 RETURNS pg_catalog.int4
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION pg_background_result(pid pg_catalog.int4)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION pg_background_detach(pid pg_catalog.int4)
+RETURNS pg_catalog.void
 AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- A job: the pid of the worker running it and a random cookie that names
@@ -125,11 +142,36 @@ BEGIN
 END
 $role$;
 
--- Grant (revoke) the whole API to (from) a role.  SECURITY DEFINER with a
+-- The privilege helpers of the original's 1.4 and 1.5 (and of a 1.6 or
+-- 1.7 updated from them) name their first parameter user_name, 1.8's
+-- role_name, and CREATE OR REPLACE cannot rename a parameter: those go,
+-- and come back below (with PUBLIC's EXECUTE revoked, as before).  Helpers
+-- with role_name already stay, and keep their grants.
+DO $helpers$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid
+          FROM pg_catalog.pg_proc p
+         WHERE p.oid IN (pg_catalog.to_regprocedure('grant_pg_background_privileges(pg_catalog.text, pg_catalog.bool)'),
+                         pg_catalog.to_regprocedure('revoke_pg_background_privileges(pg_catalog.text, pg_catalog.bool)'))
+           AND p.proargnames[1] IS DISTINCT FROM 'role_name'
+    LOOP
+        EXECUTE pg_catalog.format('DROP FUNCTION %s', f);
+    END LOOP;
+END
+$helpers$;
+
+-- Grant (revoke) the whole API to (from) a role: EXECUTE on every member
+-- function and USAGE on every member type of the extension, but for these
+-- helpers and pg_background_drop_executor_role (the administrators'), so
+-- that the API is listed once, by the catalog.  SECURITY DEFINER with a
 -- pinned search_path (as the original's; pg_temp is still searched first
--- for relations, so every catalog table is qualified); the extension's schema is looked up at call time, so
--- they work after ALTER EXTENSION ... SET SCHEMA.  A failure is reported as
--- a NOTICE and false, as in the original extension.
+-- for relations, so every catalog table is qualified); regprocedure and
+-- regtype name each object in the extension's schema at call time, so
+-- they work after ALTER EXTENSION ... SET SCHEMA.  A failure is reported
+-- as a NOTICE and false, as in the original extension.
 CREATE OR REPLACE FUNCTION grant_pg_background_privileges(role_name pg_catalog.text,
                                  print_commands pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.bool
@@ -137,7 +179,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
 AS $function$
 DECLARE
-    ext_schema text;
     obj record;
     cmd text;
 BEGIN
@@ -145,32 +186,25 @@ BEGIN
         RAISE NOTICE 'role "%" does not exist', role_name;
         RETURN false;
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_background';
     FOR obj IN
-        VALUES ('FUNCTION', 'pg_background_launch(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_result(pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_detach(pg_catalog.int4)'),
-               ('TYPE', 'pg_background_handle'),
-               ('TYPE', 'pg_background_stats'),
-               ('TYPE', 'pg_background_progress'),
-               ('FUNCTION', 'pg_background_launch_v2(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_submit_v2(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_result_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_detach_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_cancel_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_cancel_v2_grace(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_wait_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_wait_v2_timeout(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_list_v2()'),
-               ('FUNCTION', 'pg_background_stats_v2()'),
-               ('FUNCTION', 'pg_background_progress(pg_catalog.int4, pg_catalog.text)'),
-               ('FUNCTION', 'pg_background_get_progress_v2(pg_catalog.int4, pg_catalog.int8)')
+        SELECT CASE WHEN d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                    THEN 'TYPE ' || d.objid::pg_catalog.regtype::pg_catalog.text
+                    ELSE 'FUNCTION ' || d.objid::pg_catalog.regprocedure::pg_catalog.text END AS target
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+          LEFT JOIN pg_catalog.pg_proc p
+                 ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+           AND e.extname = 'pg_background'
+           AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+           AND p.proname IS DISTINCT FROM 'grant_pg_background_privileges'
+           AND p.proname IS DISTINCT FROM 'revoke_pg_background_privileges'
+           AND p.proname IS DISTINCT FROM 'pg_background_drop_executor_role'
+         ORDER BY 1
     LOOP
-        cmd := format('GRANT %s ON %s %I.%s TO %I',
-                      CASE obj.column1 WHEN 'TYPE' THEN 'USAGE' ELSE 'EXECUTE' END,
-                      obj.column1, ext_schema, obj.column2, role_name);
+        cmd := format('GRANT %s ON %s TO %I',
+                      CASE WHEN obj.target LIKE 'TYPE %' THEN 'USAGE' ELSE 'EXECUTE' END,
+                      obj.target, role_name);
         EXECUTE cmd;
         IF print_commands THEN
             RAISE INFO '%', cmd;
@@ -190,7 +224,6 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog
 AS $function$
 DECLARE
-    ext_schema text;
     obj record;
     cmd text;
 BEGIN
@@ -198,32 +231,25 @@ BEGIN
         RAISE NOTICE 'role "%" does not exist', role_name;
         RETURN false;
     END IF;
-    SELECT n.nspname INTO ext_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_background';
     FOR obj IN
-        VALUES ('FUNCTION', 'pg_background_launch(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_result(pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_detach(pg_catalog.int4)'),
-               ('TYPE', 'pg_background_handle'),
-               ('TYPE', 'pg_background_stats'),
-               ('TYPE', 'pg_background_progress'),
-               ('FUNCTION', 'pg_background_launch_v2(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_submit_v2(pg_catalog.text, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_result_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_detach_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_cancel_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_cancel_v2_grace(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_wait_v2(pg_catalog.int4, pg_catalog.int8)'),
-               ('FUNCTION', 'pg_background_wait_v2_timeout(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4)'),
-               ('FUNCTION', 'pg_background_list_v2()'),
-               ('FUNCTION', 'pg_background_stats_v2()'),
-               ('FUNCTION', 'pg_background_progress(pg_catalog.int4, pg_catalog.text)'),
-               ('FUNCTION', 'pg_background_get_progress_v2(pg_catalog.int4, pg_catalog.int8)')
+        SELECT CASE WHEN d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                    THEN 'TYPE ' || d.objid::pg_catalog.regtype::pg_catalog.text
+                    ELSE 'FUNCTION ' || d.objid::pg_catalog.regprocedure::pg_catalog.text END AS target
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+          LEFT JOIN pg_catalog.pg_proc p
+                 ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+           AND e.extname = 'pg_background'
+           AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+           AND p.proname IS DISTINCT FROM 'grant_pg_background_privileges'
+           AND p.proname IS DISTINCT FROM 'revoke_pg_background_privileges'
+           AND p.proname IS DISTINCT FROM 'pg_background_drop_executor_role'
+         ORDER BY 1
     LOOP
-        cmd := format('REVOKE %s ON %s %I.%s FROM %I',
-                      CASE obj.column1 WHEN 'TYPE' THEN 'USAGE' ELSE 'EXECUTE' END,
-                      obj.column1, ext_schema, obj.column2, role_name);
+        cmd := format('REVOKE %s ON %s FROM %I',
+                      CASE WHEN obj.target LIKE 'TYPE %' THEN 'USAGE' ELSE 'EXECUTE' END,
+                      obj.target, role_name);
         EXECUTE cmd;
         IF print_commands THEN
             RAISE INFO '%', cmd;
@@ -251,27 +277,24 @@ $function$;
 
 -- Nothing is executable by PUBLIC: the executor role gets the API, the
 -- helpers stay with the superuser who created the extension.
-REVOKE ALL ON FUNCTION pg_background_launch(pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_result(pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_detach(pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON TYPE pg_background_handle FROM PUBLIC;
-REVOKE ALL ON TYPE pg_background_stats FROM PUBLIC;
-REVOKE ALL ON TYPE pg_background_progress FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_launch_v2(pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_submit_v2(pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_result_v2(pg_catalog.int4, pg_catalog.int8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_detach_v2(pg_catalog.int4, pg_catalog.int8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_cancel_v2(pg_catalog.int4, pg_catalog.int8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_cancel_v2_grace(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_wait_v2(pg_catalog.int4, pg_catalog.int8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_wait_v2_timeout(pg_catalog.int4, pg_catalog.int8, pg_catalog.int4) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_list_v2() FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_stats_v2() FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_progress(pg_catalog.int4, pg_catalog.text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_get_progress_v2(pg_catalog.int4, pg_catalog.int8) FROM PUBLIC;
-REVOKE ALL ON FUNCTION grant_pg_background_privileges(pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
-REVOKE ALL ON FUNCTION revoke_pg_background_privileges(pg_catalog.text, pg_catalog.bool) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_background_drop_executor_role() FROM PUBLIC;
+DO $public$
+DECLARE
+    obj record;
+BEGIN
+    FOR obj IN
+        SELECT CASE WHEN d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                    THEN 'TYPE ' || d.objid::pg_catalog.regtype::pg_catalog.text
+                    ELSE 'FUNCTION ' || d.objid::pg_catalog.regprocedure::pg_catalog.text END AS target
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+           AND e.extname = 'pg_background'
+           AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', obj.target);
+    END LOOP;
+END
+$public$;
 
 DO $grant$
 BEGIN
