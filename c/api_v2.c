@@ -28,24 +28,32 @@ PG_FUNCTION_INFO_V1(pg_background_get_progress_v2);
 /* The longest grace pg_background_cancel_v2_grace gives, as the original's. */
 #define MAX_GRACE_MS	(3600 * 1000)
 
+/* Are desc's columns exactly of these types? */
+bool
+pgbg_row_type_is(TupleDesc desc, const Oid *types, int ntypes)
+{
+	if (desc->natts != ntypes)
+		return false;
+	for (int i = 0; i < ntypes; i++)
+		if (TupleDescAttr(desc, i)->attisdropped ||
+			TupleDescAttr(desc, i)->atttypid != types[i])
+			return false;
+	return true;
+}
+
 /*
  * A row of the function's composite result type, whose columns must have
  * the types the values are of (the catalog's type is the extension's, but
  * never trust a layout for building tuples).
  */
-static Datum
-composite_result(FunctionCallInfo fcinfo, Datum *values, bool *nulls,
-				 const Oid *types, int ntypes)
+Datum
+pgbg_composite_result(FunctionCallInfo fcinfo, Datum *values, bool *nulls,
+					  const Oid *types, int ntypes)
 {
 	TupleDesc	desc;
-	bool		ok;
 
-	ok = get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE &&
-		desc->natts == ntypes;
-	for (int i = 0; ok && i < ntypes; i++)
-		ok = !TupleDescAttr(desc, i)->attisdropped &&
-			TupleDescAttr(desc, i)->atttypid == types[i];
-	if (!ok)
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+		!pgbg_row_type_is(desc, types, ntypes))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("result type of %s does not match the extension's",
@@ -63,7 +71,7 @@ handle_of(FunctionCallInfo fcinfo, PgbgWorker *w)
 
 	values[0] = Int32GetDatum(w->pid);
 	values[1] = Int64GetDatum((int64) w->cookie);
-	return composite_result(fcinfo, values, nulls, types, lengthof(types));
+	return pgbg_composite_result(fcinfo, values, nulls, types, lengthof(types));
 }
 
 Datum
@@ -187,5 +195,5 @@ pg_background_get_progress_v2(PG_FUNCTION_ARGS)
 
 	values[0] = Int32GetDatum(w->js.progress_pct);
 	values[1] = CStringGetTextDatum(w->js.progress_msg);
-	PG_RETURN_DATUM(composite_result(fcinfo, values, nulls, types, lengthof(types)));
+	PG_RETURN_DATUM(pgbg_composite_result(fcinfo, values, nulls, types, lengthof(types)));
 }

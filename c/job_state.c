@@ -142,14 +142,18 @@ pgbg_stats_count_end(PgbgWorker *w)
 static bool
 drain(PgbgWorker *w, bool keep)
 {
+	/* what the session holds, counted once; only w's buffer grows here */
+	Size		held = keep ? pgbg_session_memory() : 0;
+
 	while (!w->finished && w->mqh != NULL)
 	{
 		Size		nbytes;
 		void	   *data;
 		shm_mq_result res;
+		Size		cap_before = w->spill_cap;
 
 		/* at most one message beyond the limit */
-		if (keep && pgbg_session_memory() >= (Size) pgbg_max_session_memory_kb * 1024)
+		if (keep && held >= (Size) pgbg_max_session_memory_kb * 1024)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 					 errmsg("background job output would exceed the memory this session may keep"),
@@ -169,7 +173,10 @@ drain(PgbgWorker *w, bool keep)
 		if (nbytes > 0 && ((char *) data)[0] == 'Z')
 			w->finished = true;
 		if (keep)
+		{
 			pgbg_spill_append(w, data, nbytes);
+			held += w->spill_cap - cap_before;
+		}
 	}
 	return true;
 }

@@ -8,7 +8,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -24,22 +23,13 @@ PG_FUNCTION_INFO_V1(pg_background_stats_v2);
 
 #define SQL_PREVIEW_LEN	120
 
-/* The documented column definition list of pg_background_list_v2. */
-static const struct
-{
-	const char *name;
-	Oid			type;
-}			list_columns[] =
-{
-	{"pid", INT4OID},
-	{"cookie", INT8OID},
-	{"launched_at", TIMESTAMPTZOID},
-	{"user_id", OIDOID},
-	{"queue_size", INT4OID},
-	{"state", TEXTOID},
-	{"sql_preview", TEXTOID},
-	{"last_error", TEXTOID},
-	{"consumed", BOOLOID},
+/*
+ * The types of pg_background_list_v2's documented column definition list
+ * (pid, cookie, launched_at, user_id, queue_size, state, sql_preview,
+ * last_error, consumed).
+ */
+static const Oid list_types[] = {
+	INT4OID, INT8OID, TIMESTAMPTZOID, OIDOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, BOOLOID
 };
 
 static void
@@ -56,11 +46,7 @@ tidy_session(void)
 static void
 check_list_columns(TupleDesc desc)
 {
-	bool		ok = desc->natts == lengthof(list_columns);
-
-	for (int i = 0; ok && i < desc->natts; i++)
-		ok = TupleDescAttr(desc, i)->atttypid == list_columns[i].type;
-	if (!ok)
+	if (!pgbg_row_type_is(desc, list_types, lengthof(list_types)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column definition list of pg_background_list_v2 does not match its columns"),
@@ -142,8 +128,8 @@ pg_background_list_v2(PG_FUNCTION_ARGS)
 	hash_seq_init(&status, jobs);
 	while ((w = hash_seq_search(&status)) != NULL)
 	{
-		Datum		values[lengthof(list_columns)];
-		bool		nulls[lengthof(list_columns)] = {0};
+		Datum		values[lengthof(list_types)];
+		bool		nulls[lengthof(list_types)] = {0};
 
 		if (!has_privs_of_role(GetUserId(), w->current_user_id))
 			continue;
@@ -176,24 +162,11 @@ pg_background_list_v2(PG_FUNCTION_ARGS)
 Datum
 pg_background_stats_v2(PG_FUNCTION_ARGS)
 {
-	TupleDesc	desc;
-	Datum		values[7];
-	bool		nulls[7] = {0};
-	int32		active = 0;
+	static const Oid types[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, FLOAT8OID, INT4OID};
+	Datum		values[lengthof(types)];
+	bool		nulls[lengthof(types)] = {0};
 	HTAB	   *jobs;
 
-	static const Oid types[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, FLOAT8OID, INT4OID};
-	bool		ok;
-
-	ok = get_call_result_type(fcinfo, NULL, &desc) == TYPEFUNC_COMPOSITE &&
-		desc->natts == lengthof(types);
-	for (int i = 0; ok && i < desc->natts; i++)
-		ok = !TupleDescAttr(desc, i)->attisdropped &&
-			TupleDescAttr(desc, i)->atttypid == types[i];
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("result type of pg_background_stats_v2 does not match the extension's")));
 	tidy_session();
 	jobs = pgbg_session_jobs();
 	if (jobs != NULL)
@@ -206,15 +179,13 @@ pg_background_stats_v2(PG_FUNCTION_ARGS)
 			if (!pgbg_job_running(w))
 				pgbg_stats_count_end(w);
 	}
-	active = pgbg_pool_running_jobs();
 	values[0] = Int64GetDatum(pgbg_stats.launched);
 	values[1] = Int64GetDatum(pgbg_stats.completed);
 	values[2] = Int64GetDatum(pgbg_stats.failed);
 	values[3] = Int64GetDatum(pgbg_stats.canceled);
-	values[4] = Int32GetDatum(active);
+	values[4] = Int32GetDatum(pgbg_pool_running_jobs());
 	values[5] = Float8GetDatum(pgbg_stats.ended > 0 ?
 							   pgbg_stats.total_ms / pgbg_stats.ended : 0.0);
 	values[6] = Int32GetDatum(pgbg_max_workers);
-	desc = BlessTupleDesc(desc);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+	PG_RETURN_DATUM(pgbg_composite_result(fcinfo, values, nulls, types, lengthof(types)));
 }

@@ -231,6 +231,11 @@ extern void pgbg_pool_job_ended(PgbgPoolWorker *pw, PgbgJobEnd how);
 /* launch.c */
 extern PgbgWorker *pgbg_launch(FunctionCallInfo fcinfo, bool submit);
 
+/* api_v2.c */
+extern bool pgbg_row_type_is(TupleDesc desc, const Oid *types, int ntypes);
+extern Datum pgbg_composite_result(FunctionCallInfo fcinfo, Datum *values,
+								   bool *nulls, const Oid *types, int ntypes);
+
 /* result.c */
 extern Datum pgbg_read_result(FunctionCallInfo fcinfo, PgbgWorker *w);
 
