@@ -107,6 +107,30 @@ SELECT state, last_error FROM v2_list();
 SELECT * FROM pg_background_result_v2(:p, :c) AS (x text);
 SELECT x FROM v2t;
 
+-- a wait is pg_background_result's wait: statement_timeout ends it, and
+-- the job is still there to wait for or read
+SELECT (h).pid AS p, (h).cookie AS c FROM (SELECT pg_background_launch_v2('SELECT pg_sleep(1), 5') h) s \gset
+SET statement_timeout = '100ms';
+SELECT v2_try(format('SELECT pg_background_wait_v2(%s, %s)', :p, :c));
+RESET statement_timeout;
+SELECT x FROM pg_background_result_v2(:p, :c) AS (s text, x int);
+-- the output a wait keeps is bounded by pg_background.max_session_memory
+SET pg_background.max_session_memory = '200kB';
+SELECT (h).pid AS p, (h).cookie AS c FROM
+  (SELECT pg_background_launch_v2('SELECT repeat(''x'', 1000) FROM generate_series(1, 1000)', 16384) h) s \gset
+SELECT v2_try(format('SELECT pg_background_wait_v2(%s, %s)', :p, :c));
+-- ... and read, it streams within it
+SELECT count(*), sum(length(r)) FROM pg_background_result_v2(:p, :c) AS (r text);
+-- a grace whose wait fails cancels all the same
+SELECT (h).pid AS p, (h).cookie AS c FROM
+  (SELECT pg_background_launch_v2('SELECT repeat(''x'', 1000) || CASE WHEN g = 1000 THEN pg_sleep(60)::text ELSE '''' END
+                                   FROM generate_series(1, 1000) g', 16384) h) s \gset
+SELECT v2_try(format('SELECT pg_background_cancel_v2_grace(%s, %s, 30000)', :p, :c));
+RESET pg_background.max_session_memory;
+SELECT pg_background_wait_v2(:p, :c);
+SELECT state FROM v2_list();
+SELECT pg_background_detach_v2(:p, :c);
+
 -- cancel with grace: a job that ends within the grace commits ...
 SELECT (h).pid AS p, (h).cookie AS c FROM
   (SELECT pg_background_launch_v2('SELECT pg_sleep(0.2); INSERT INTO v2t VALUES (3)') h) s \gset

@@ -179,6 +179,26 @@ like($out, qr/^rows\|1$/m, 'what committed before the cancel stays, nothing afte
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM c WHERE i = 3'), '0', 'and did not commit');
 }
 
+# A client that goes away while its session waits for a job: the session
+# ends, and so does the job (as during a read).
+{
+	my ($o, $e) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAt', '-d', $node->connstr('postgres'), '-c',
+		  q{SELECT pg_background_wait_v2((h).pid, (h).cookie) FROM (SELECT pg_background_launch_v2(
+		      'SELECT pg_sleep(31); INSERT INTO c VALUES (4)') h) s} ],
+		'>', \$o, '2>', \$e);
+	ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_background' AND query LIKE 'SELECT pg_sleep(31)%'"),
+		'job running for a client about to vanish');
+	$h->signal('KILL');
+	$h->finish;
+	ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(31)%' AND pid <> pg_backend_pid()"),
+		'the session and the job it waited for end with the client');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM c WHERE i = 4'), '0', 'and the job did not commit');
+}
+
 # A type of the extension's name that someone else created first is never
 # taken for the extension's (its layout and owner are not ours).
 $node->safe_psql('postgres', q{
