@@ -194,9 +194,13 @@ BEGIN
           JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
           LEFT JOIN pg_catalog.pg_proc p
                  ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objid
+          LEFT JOIN pg_catalog.pg_type t
+                 ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.objid
          WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
            AND e.extname = 'pg_background'
            AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+           -- a type's array type (a member too from PostgreSQL 17) follows it
+           AND t.typcategory IS DISTINCT FROM 'A'
            AND p.proname IS DISTINCT FROM 'grant_pg_background_privileges'
            AND p.proname IS DISTINCT FROM 'revoke_pg_background_privileges'
            AND p.proname IS DISTINCT FROM 'pg_background_drop_executor_role'
@@ -239,9 +243,13 @@ BEGIN
           JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
           LEFT JOIN pg_catalog.pg_proc p
                  ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objid
+          LEFT JOIN pg_catalog.pg_type t
+                 ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.objid
          WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
            AND e.extname = 'pg_background'
            AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+           -- a type's array type (a member too from PostgreSQL 17) follows it
+           AND t.typcategory IS DISTINCT FROM 'A'
            AND p.proname IS DISTINCT FROM 'grant_pg_background_privileges'
            AND p.proname IS DISTINCT FROM 'revoke_pg_background_privileges'
            AND p.proname IS DISTINCT FROM 'pg_background_drop_executor_role'
@@ -287,9 +295,13 @@ BEGIN
                     ELSE 'FUNCTION ' || d.objid::pg_catalog.regprocedure::pg_catalog.text END AS target
           FROM pg_catalog.pg_depend d
           JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+          LEFT JOIN pg_catalog.pg_type t
+                 ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.objid
          WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
            AND e.extname = 'pg_background'
            AND d.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)
+           -- a type's array type (a member too from PostgreSQL 17) follows it
+           AND t.typcategory IS DISTINCT FROM 'A'
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', obj.target);
     END LOOP;
